@@ -1,0 +1,157 @@
+import type { CredlyClient } from './client.ts'
+import { ConflictError, NotFoundError } from './errors.ts'
+import { problemSlug } from './problem-types.ts'
+import type { TokenCounts } from './schemas/common.ts'
+import type { CompleteUsageResponse, StartUsageResponse } from './schemas/transactions.ts'
+
+/** What `captureUsage` needs: the start fields, the work, and how to count its tokens. */
+export type CaptureUsageParams<T> = {
+  user_id: string
+  model: string
+  /** The tokens the call may use; their price is reserved before `execute` runs. */
+  provisional_tokens?: TokenCounts
+  feature_identifier?: string
+  /** The metered work, e.g. the model call. Runs only when the start allowed it. */
+  execute: () => T | Promise<T>
+  /** The tokens `execute` really used, read from its result. */
+  finalizeTokens: (result: T) => TokenCounts
+  /**
+   * The tokens to charge when `execute` throws (a provider may bill a failed call).
+   * @default no tokens: the reservation is refunded in full
+   */
+  errorTokens?: (error: unknown) => TokenCounts
+  /**
+   * Throw the error of `execute` (after completing the transaction as failed) instead of
+   * returning `executed_error`. @default false
+   */
+  rethrowOnError?: boolean
+}
+
+/** The settlement fields of `completeUsageTransaction`, carried on an executed result. */
+type Settlement = Pick<CompleteUsageResponse, 'credits_used' | 'balance' | 'balanceAdjustment'> & {
+  transaction_id: string
+}
+
+/**
+ * How `captureUsage` ended. It never throws (unless `rethrowOnError`); switch on `status`:
+ * - `start_failed`: the start could not be made (network, validation, unknown model); nothing ran.
+ * - `insufficient_credits`: the start was refused (`reason` says why); nothing ran.
+ * - `executed_success`: `execute` returned `result` and the transaction was settled. If the
+ *   settlement itself failed, `completion_error` is set, the credit fields are the reservation's,
+ *   and the reservation settles by the project's `on_expire` policy.
+ * - `executed_error`: `execute` threw `error`; the transaction was completed as failed.
+ * - `execution_error_completion_failed`: `execute` threw and completing the transaction failed
+ *   too; the reservation settles by the project's `on_expire` policy.
+ */
+export type CaptureUsageResult<T> =
+  | { status: 'start_failed'; error: unknown }
+  | ({ status: 'insufficient_credits' } & StartUsageResponse)
+  | ({ status: 'executed_success'; result: T; completion_error?: unknown } & Settlement)
+  | ({ status: 'executed_error'; error: unknown } & Settlement)
+  | {
+      status: 'execution_error_completion_failed'
+      transaction_id: string
+      error: unknown
+      completion_error: unknown
+    }
+
+/** The status union of `captureUsage`. */
+export type CaptureUsageStatus = CaptureUsageResult<unknown>['status']
+
+/**
+ * Starts a usage transaction (creating the user on the default tier if it does not exist), runs
+ * `execute` only when allowed, and completes the transaction on success and on failure.
+ * Used by every `CredlyClient`, over HTTP or embedded.
+ */
+export async function captureUsage<T>(
+  client: CredlyClient,
+  params: CaptureUsageParams<T>,
+): Promise<CaptureUsageResult<T>> {
+  const startRequest = {
+    user_id: params.user_id,
+    model: params.model,
+    provisional_tokens: params.provisional_tokens,
+    feature_identifier: params.feature_identifier,
+  }
+  let start: StartUsageResponse
+  try {
+    start = await startCreatingUser(client, startRequest)
+  } catch (error) {
+    return { status: 'start_failed', error }
+  }
+  if (!start.continue || start.transaction_id === null) {
+    return { status: 'insufficient_credits', ...start }
+  }
+  const transactionId = start.transaction_id
+
+  let result: T
+  try {
+    result = await params.execute()
+  } catch (error) {
+    let completion: CompleteUsageResponse
+    try {
+      completion = await client.completeUsageTransaction({
+        transaction_id: transactionId,
+        success: false,
+        finalized_tokens: params.errorTokens?.(error) ?? {},
+      })
+    } catch (completionError) {
+      if (params.rethrowOnError) throw error
+      return {
+        status: 'execution_error_completion_failed',
+        transaction_id: transactionId,
+        error,
+        completion_error: completionError,
+      }
+    }
+    if (params.rethrowOnError) throw error
+    return { status: 'executed_error', error, ...settlement(transactionId, completion) }
+  }
+
+  try {
+    const completion = await client.completeUsageTransaction({
+      transaction_id: transactionId,
+      success: true,
+      finalized_tokens: params.finalizeTokens(result),
+    })
+    return { status: 'executed_success', result, ...settlement(transactionId, completion) }
+  } catch (completionError) {
+    return {
+      status: 'executed_success',
+      result,
+      transaction_id: transactionId,
+      credits_used: start.credits_used,
+      balance: start.balance,
+      balanceAdjustment: 0,
+      completion_error: completionError,
+    }
+  }
+}
+
+async function startCreatingUser(
+  client: CredlyClient,
+  request: Parameters<CredlyClient['startUsageTransaction']>[0],
+): Promise<StartUsageResponse> {
+  try {
+    return await client.startUsageTransaction(request)
+  } catch (error) {
+    if (!NotFoundError.isInstance(error) || problemSlug(error.type) !== 'user-not-found')
+      throw error
+    try {
+      await client.createUser({ user_id: request.user_id })
+    } catch (createError) {
+      // Another caller created the user first: that is what we wanted.
+      if (!ConflictError.isInstance(createError)) throw createError
+    }
+    return client.startUsageTransaction(request)
+  }
+}
+
+function settlement(transactionId: string, completion: CompleteUsageResponse): Settlement {
+  return {
+    transaction_id: transactionId,
+    credits_used: completion.credits_used,
+    balance: completion.balance,
+    balanceAdjustment: completion.balanceAdjustment,
+  }
+}

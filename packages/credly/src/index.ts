@@ -1,0 +1,39 @@
+export {
+  type CaptureUsageParams,
+  type CaptureUsageResult,
+  type CaptureUsageStatus,
+  captureUsage,
+} from './capture-usage.ts'
+export {
+  type ClientOptions,
+  type CredlyClient,
+  createClient,
+  type RequestOptions,
+} from './client.ts'
+export {
+  type ApiErrorInit,
+  ConflictError,
+  CredlyApiError,
+  CredlyConnectionError,
+  CredlyError,
+  CredlyTimeoutError,
+  ForbiddenError,
+  InsufficientCreditsError,
+  NotFoundError,
+  parseRetryAfterSeconds,
+  RateLimitError,
+  ServerError,
+  UnauthorizedError,
+  ValidationError,
+} from './errors.ts'
+export {
+  PROBLEMS_DOCS_URL,
+  type ProblemSlug,
+  problemSlug,
+  problemSlugs,
+  problemType,
+} from './problem-types.ts'
+export { retryDelayMs, shouldRetryStatus } from './retry.ts'
+export * from './schemas/index.ts'
+export { parseOrThrow, toFieldErrors } from './validate.ts'
+export { VERSION } from './version.ts'

@@ -1,0 +1,6 @@
+export * from './common.ts'
+export * from './config.ts'
+export * from './grants.ts'
+export * from './problem.ts'
+export * from './transactions.ts'
+export * from './users.ts'

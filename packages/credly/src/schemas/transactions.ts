@@ -1,0 +1,134 @@
+import { z } from 'zod'
+import {
+  creditsSchema,
+  featureIdentifierSchema,
+  modelIdSchema,
+  pageQuerySchema,
+  pageSchema,
+  timestampSchema,
+  tokenCountsSchema,
+  userIdSchema,
+} from './common.ts'
+import { modelPriceSchema } from './config.ts'
+
+/** Prefix of every transaction id. */
+export const transactionIdSchema = z
+  .string({ error: 'transaction_id must be a string' })
+  .min(1, 'transaction_id must not be empty')
+  .max(100)
+
+/** Why a start was refused (or `null` when it continued). */
+export const startReasonSchema = z.enum([
+  'insufficient_credits',
+  'rate_limited',
+  'user_not_found',
+  'unknown_model',
+])
+export type StartReason = z.infer<typeof startReasonSchema>
+
+/** Body of `startUsageTransaction`: reserve credits for a model call before making it. */
+export const startUsageRequestSchema = z
+  .object({
+    user_id: userIdSchema,
+    model: modelIdSchema,
+    /** The tokens the call may use; their price is held until the call completes. */
+    provisional_tokens: tokenCountsSchema.optional(),
+    feature_identifier: featureIdentifierSchema.optional(),
+  })
+  .strict()
+export type StartUsageRequest = z.input<typeof startUsageRequestSchema>
+
+/** Result of `startUsageTransaction`. Make the model call only when `continue` is true. */
+export const startUsageResponseSchema = z.object({
+  /** The transaction to complete; null when the start was refused and nothing is held. */
+  transaction_id: z.string().nullable(),
+  continue: z.boolean(),
+  /** Credits the user can spend now, after this reservation. */
+  balance: creditsSchema,
+  /** Credits reserved for the call (what the provisional tokens cost). */
+  credits_used: creditsSchema,
+  message: z.string(),
+  /** Why the start was refused; null when it continued. */
+  reason: startReasonSchema.nullable(),
+  /** For `rate_limited`: when the window has room again. */
+  retry_after_seconds: z.number().nonnegative().nullable(),
+})
+export type StartUsageResponse = z.infer<typeof startUsageResponseSchema>
+
+/** Body of `completeUsageTransaction`: settle a reservation with what the call really used. */
+export const completeUsageRequestSchema = z
+  .object({
+    transaction_id: transactionIdSchema,
+    /** False when the model call failed; the finalized tokens given are still charged. */
+    success: z.boolean({ error: 'success must be true or false' }),
+    finalized_tokens: tokenCountsSchema,
+    /** True when the counts are an estimate (e.g. a stream aborted before its usage arrived). */
+    estimated: z.boolean().optional(),
+  })
+  .strict()
+export type CompleteUsageRequest = z.input<typeof completeUsageRequestSchema>
+
+/** Result of `completeUsageTransaction`. */
+export const completeUsageResponseSchema = z.object({
+  transaction_id: z.string(),
+  /** Credits charged for the call. */
+  credits_used: creditsSchema,
+  /** Credits the user can spend now. May be negative after a call that used more than reserved. */
+  balance: creditsSchema,
+  /** Reserved minus charged: positive was refunded, negative was charged on top. */
+  balanceAdjustment: creditsSchema,
+})
+export type CompleteUsageResponse = z.infer<typeof completeUsageResponseSchema>
+
+/** Body of `extendUsageTransaction`: keep a reservation alive while a long stream still runs. */
+export const extendUsageRequestSchema = z
+  .object({
+    transaction_id: transactionIdSchema,
+    /** New time to live from now. @default the project's reservation TTL */
+    ttl_seconds: z.number().int().min(1).max(86_400).optional(),
+  })
+  .strict()
+export type ExtendUsageRequest = z.input<typeof extendUsageRequestSchema>
+
+export const transactionStatusSchema = z.enum(['pending', 'completed', 'failed', 'expired'])
+export type TransactionStatus = z.infer<typeof transactionStatusSchema>
+
+/** One metered model call, from reservation to settlement. */
+export const transactionSchema = z.object({
+  id: z.string(),
+  user_id: z.string(),
+  model: z.string(),
+  feature_identifier: z.string().nullable(),
+  status: transactionStatusSchema,
+  credits_reserved: creditsSchema,
+  /** Credits charged; 0 while pending. */
+  credits_used: creditsSchema,
+  provisional_tokens: tokenCountsSchema.nullable(),
+  finalized_tokens: tokenCountsSchema.nullable(),
+  /** The model's price when the transaction started, in credits per million tokens. */
+  price: modelPriceSchema,
+  /** True when the usage was estimated (an aborted stream). */
+  estimated: z.boolean(),
+  created_at: timestampSchema,
+  completed_at: timestampSchema.nullable(),
+  /** When a pending reservation expires (null once resolved). */
+  expires_at: timestampSchema.nullable(),
+})
+export type Transaction = z.infer<typeof transactionSchema>
+
+/** Filters and pagination of `getTransactions`. */
+export const listTransactionsQuerySchema = pageQuerySchema
+  .extend({
+    user_id: userIdSchema.optional(),
+    status: transactionStatusSchema.optional(),
+    model: modelIdSchema.optional(),
+    feature_identifier: featureIdentifierSchema.optional(),
+    /** Only transactions created at or after this time. */
+    created_after: timestampSchema.optional(),
+    /** Only transactions created before this time. */
+    created_before: timestampSchema.optional(),
+  })
+  .strict()
+export type ListTransactionsQuery = z.input<typeof listTransactionsQuerySchema>
+
+export const transactionPageSchema = pageSchema(transactionSchema)

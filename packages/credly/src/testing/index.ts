@@ -1,0 +1,8 @@
+export {
+  API_KEY,
+  ContractServer,
+  type Fault,
+  PRICES,
+  PROJECT_ID,
+  type RecordedRequest,
+} from './contract-server.ts'

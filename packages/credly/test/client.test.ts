@@ -1,0 +1,516 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import {
+  ConflictError,
+  CredlyApiError,
+  type CredlyClient,
+  CredlyConnectionError,
+  CredlyError,
+  CredlyTimeoutError,
+  createClient,
+  ForbiddenError,
+  NotFoundError,
+  problemType,
+  RateLimitError,
+  ServerError,
+  UnauthorizedError,
+  ValidationError,
+} from '../src/index.ts'
+import { API_KEY, ContractServer, PROJECT_ID } from '../src/testing/index.ts'
+
+let server: ContractServer
+let baseUrl: string
+let client: CredlyClient
+
+beforeEach(async () => {
+  server = new ContractServer()
+  baseUrl = await server.listen()
+  // Small retry budget keeps the backoff waits of these tests short but real.
+  client = createClient({ apiKey: API_KEY, projectId: PROJECT_ID, baseUrl, maxRetries: 2 })
+})
+
+afterEach(async () => {
+  await server.close()
+})
+
+describe('users', () => {
+  it('creates, reads, lists, re-tiers and deletes a user', async () => {
+    const created = await client.createUser({
+      user_id: 'alice',
+      metadata: { email: 'a@example.com' },
+    })
+    expect(created).toMatchObject({ user_id: 'alice', tier_id: 'free', balance: 100, held: 0 })
+    expect(created.metadata).toEqual({ email: 'a@example.com' })
+
+    expect(await client.getUser('alice')).toMatchObject({ user_id: 'alice', balance: 100 })
+    expect(await client.getBalance('alice')).toEqual({ user_id: 'alice', balance: 100, held: 0 })
+
+    const upgraded = await client.changeUserTier({
+      user_id: 'alice',
+      tier_id: 'pro',
+      reset_balance: true,
+    })
+    expect(upgraded).toMatchObject({ tier_id: 'pro', balance: 5000 })
+
+    await client.createUser({ user_id: 'bob' })
+    const page = await client.getUsers({ limit: 1 })
+    expect(page.data.map((user) => user.user_id)).toEqual(['alice'])
+    expect(page.has_more).toBe(true)
+    const next = await client.getUsers({ limit: 1, cursor: page.next_cursor ?? undefined })
+    expect(next.data.map((user) => user.user_id)).toEqual(['bob'])
+    expect(next.next_cursor).toBeNull()
+
+    expect(await client.deleteUser('bob')).toEqual({ user_id: 'bob', deleted: true })
+    await expect(client.getUser('bob')).rejects.toBeInstanceOf(NotFoundError)
+  })
+
+  it('grants credits that raise the balance', async () => {
+    await client.createUser({ user_id: 'carol' })
+    const grant = await client.grantCredits({
+      user_id: 'carol',
+      credits: 25.5,
+      reason: 'purchase #1',
+    })
+    expect(grant).toMatchObject({
+      user_id: 'carol',
+      credits: 25.5,
+      remaining: 25.5,
+      reason: 'purchase #1',
+    })
+    expect(grant.id).toMatch(/^grt_/)
+    expect((await client.getBalance('carol')).balance).toBe(125.5)
+  })
+
+  it('encodes user ids that contain URL characters', async () => {
+    await client.createUser({ user_id: 'org/42 user?x' })
+    expect((await client.getUser('org/42 user?x')).user_id).toBe('org/42 user?x')
+  })
+})
+
+describe('usage transactions', () => {
+  it('reserves on start, refunds the difference on complete, and records the transaction', async () => {
+    await client.createUser({ user_id: 'dana' })
+    // gpt-4o: 2.5 credits per million input tokens, 10 per million output tokens.
+    const start = await client.startUsageTransaction({
+      user_id: 'dana',
+      model: 'gpt-4o',
+      provisional_tokens: { input_tokens: 1_000_000, output_tokens: 1_000_000 },
+      feature_identifier: 'chat',
+    })
+    expect(start).toMatchObject({ continue: true, credits_used: 12.5, balance: 87.5, reason: null })
+    expect(start.transaction_id).toMatch(/^txn_/)
+    expect(await client.getBalance('dana')).toEqual({ user_id: 'dana', balance: 87.5, held: 12.5 })
+
+    const transactionId = start.transaction_id as string
+    const extended = await client.extendUsageTransaction({
+      transaction_id: transactionId,
+      ttl_seconds: 60,
+    })
+    expect(extended.status).toBe('pending')
+
+    const complete = await client.completeUsageTransaction({
+      transaction_id: transactionId,
+      success: true,
+      finalized_tokens: { input_tokens: 400_000, output_tokens: 100_000 },
+    })
+    expect(complete).toEqual({
+      transaction_id: transactionId,
+      credits_used: 2,
+      balance: 98,
+      balanceAdjustment: 10.5,
+    })
+
+    const transaction = await client.getTransaction(transactionId)
+    expect(transaction).toMatchObject({
+      id: transactionId,
+      user_id: 'dana',
+      model: 'gpt-4o',
+      feature_identifier: 'chat',
+      status: 'completed',
+      credits_reserved: 12.5,
+      credits_used: 2,
+      finalized_tokens: { input_tokens: 400_000, output_tokens: 100_000 },
+      price: { input: 2.5, output: 10 },
+      estimated: false,
+      expires_at: null,
+    })
+    expect(transaction.completed_at).not.toBeNull()
+  })
+
+  it('charges the extra when usage exceeds the reservation (negative adjustment)', async () => {
+    await client.createUser({ user_id: 'erin' })
+    const start = await client.startUsageTransaction({
+      user_id: 'erin',
+      model: 'gpt-4o',
+      provisional_tokens: { output_tokens: 100_000 },
+    })
+    const complete = await client.completeUsageTransaction({
+      transaction_id: start.transaction_id as string,
+      success: true,
+      finalized_tokens: { output_tokens: 300_000 },
+    })
+    expect(complete).toMatchObject({ credits_used: 3, balance: 97, balanceAdjustment: -2 })
+  })
+
+  it('refuses a start the balance cannot cover, holding nothing', async () => {
+    await client.createUser({ user_id: 'finn' })
+    const start = await client.startUsageTransaction({
+      user_id: 'finn',
+      model: 'tiny-model',
+      provisional_tokens: { input_tokens: 101 },
+    })
+    expect(start).toMatchObject({
+      continue: false,
+      transaction_id: null,
+      reason: 'insufficient_credits',
+      balance: 100,
+    })
+    expect(await client.getBalance('finn')).toEqual({ user_id: 'finn', balance: 100, held: 0 })
+  })
+
+  it('returns the first result for a repeated complete and refuses a different body', async () => {
+    await client.createUser({ user_id: 'gus' })
+    const start = await client.startUsageTransaction({ user_id: 'gus', model: 'gpt-4o' })
+    const body = {
+      transaction_id: start.transaction_id as string,
+      success: true,
+      finalized_tokens: { input_tokens: 10, output_tokens: 10 },
+    }
+    const first = await client.completeUsageTransaction(body)
+    expect(await client.completeUsageTransaction(body)).toEqual(first)
+    const conflict = await client
+      .completeUsageTransaction({ ...body, finalized_tokens: { input_tokens: 99 } })
+      .catch((error: unknown) => error)
+    expect(conflict).toBeInstanceOf(ConflictError)
+    expect((conflict as ConflictError).type).toBe(problemType('transaction-conflict'))
+  })
+
+  it('filters and pages transactions', async () => {
+    await client.createUser({ user_id: 'hana' })
+    await client.createUser({ user_id: 'ivan' })
+    for (const feature of ['chat', 'chat', 'summarize']) {
+      await client.startUsageTransaction({
+        user_id: 'hana',
+        model: 'gpt-4o',
+        feature_identifier: feature,
+      })
+    }
+    await client.startUsageTransaction({ user_id: 'ivan', model: 'gpt-4o' })
+
+    const chat = await client.getTransactions({ user_id: 'hana', feature_identifier: 'chat' })
+    expect(chat.data).toHaveLength(2)
+    expect(chat.data.every((transaction) => transaction.feature_identifier === 'chat')).toBe(true)
+
+    const firstPage = await client.getTransactions({ user_id: 'hana', limit: 2 })
+    expect(firstPage.has_more).toBe(true)
+    const secondPage = await client.getTransactions({
+      user_id: 'hana',
+      limit: 2,
+      cursor: firstPage.next_cursor as string,
+    })
+    const ids = [...firstPage.data, ...secondPage.data].map((transaction) => transaction.id)
+    expect(new Set(ids).size).toBe(3)
+    expect(secondPage.has_more).toBe(false)
+  })
+})
+
+describe('input validation before any network call', () => {
+  const cases: Array<[string, () => Promise<unknown>, string]> = [
+    [
+      'a missing user_id',
+      () => client.startUsageTransaction({ model: 'gpt-4o' } as never),
+      'user_id',
+    ],
+    [
+      'negative tokens',
+      () =>
+        client.startUsageTransaction({
+          user_id: 'x',
+          model: 'gpt-4o',
+          provisional_tokens: { input_tokens: -1 },
+        }),
+      'provisional_tokens.input_tokens',
+    ],
+    [
+      'a fractional token count',
+      () =>
+        client.completeUsageTransaction({
+          transaction_id: 'txn_1',
+          success: true,
+          finalized_tokens: { output_tokens: 1.5 },
+        }),
+      'finalized_tokens.output_tokens',
+    ],
+    [
+      'an unknown token field',
+      () =>
+        client.completeUsageTransaction({
+          transaction_id: 'txn_1',
+          success: true,
+          finalized_tokens: { output: 3 } as never,
+        }),
+      'finalized_tokens',
+    ],
+    ['an empty user id', () => client.getUser(''), 'user_id'],
+    ['a zero grant', () => client.grantCredits({ user_id: 'x', credits: 0 }), 'credits'],
+    ['a page size over 100', () => client.getUsers({ limit: 500 }), 'limit'],
+  ]
+
+  it.each(cases)('rejects %s with a ValidationError naming the field', async (_name, run, path) => {
+    const error = await run().catch((caught: unknown) => caught)
+    expect(error).toBeInstanceOf(ValidationError)
+    expect((error as ValidationError).status).toBe(400)
+    expect((error as ValidationError).errors.map((field) => field.path)).toContain(path)
+    expect(server.requests).toHaveLength(0)
+  })
+
+  it('explains a missing API key or project id at construction', () => {
+    const saved = { key: process.env.CREDLY_API_KEY, project: process.env.CREDLY_PROJECT_ID }
+    delete process.env.CREDLY_API_KEY
+    delete process.env.CREDLY_PROJECT_ID
+    try {
+      expect(() => createClient({ projectId: 'p', baseUrl })).toThrow(/CREDLY_API_KEY/)
+      expect(() => createClient({ apiKey: 'k', baseUrl })).toThrow(/CREDLY_PROJECT_ID/)
+      expect(() => createClient({ apiKey: 'k', projectId: 'p', baseUrl: 'not a url' })).toThrow(
+        /not a URL/,
+      )
+    } finally {
+      if (saved.key !== undefined) process.env.CREDLY_API_KEY = saved.key
+      if (saved.project !== undefined) process.env.CREDLY_PROJECT_ID = saved.project
+    }
+  })
+})
+
+describe('errors from real problem responses', () => {
+  it('maps a 400 validation problem with field errors', async () => {
+    // The schema forbids this too, so send it past the client's own check by faking the body.
+    server.failNext('/v1/users', {
+      kind: 'status',
+      status: 400,
+      body: JSON.stringify({
+        type: problemType('validation-error'),
+        title: 'Invalid request',
+        status: 400,
+        detail: 'The request body is invalid.',
+        errors: [{ path: 'user_id', message: 'too long' }],
+      }),
+    })
+    const error = (await client
+      .createUser({ user_id: 'x' })
+      .catch((caught: unknown) => caught)) as ValidationError
+    expect(error).toBeInstanceOf(ValidationError)
+    expect(error.errors).toEqual([{ path: 'user_id', message: 'too long' }])
+    expect(error.message).toContain('user_id: too long')
+    expect(error.type).toBe(problemType('validation-error'))
+  })
+
+  it('maps 401 for a wrong key', async () => {
+    const wrong = createClient({ apiKey: 'ck_wrong', projectId: PROJECT_ID, baseUrl })
+    const error = (await wrong.getUsers().catch((caught: unknown) => caught)) as UnauthorizedError
+    expect(error).toBeInstanceOf(UnauthorizedError)
+    expect(error).toBeInstanceOf(CredlyApiError)
+    expect(error).toMatchObject({
+      status: 401,
+      title: 'Unauthorized',
+      detail: 'Missing or unknown API key.',
+    })
+    expect(error.requestId).toMatch(/^req_/)
+    expect(server.requests).toHaveLength(1) // a 401 is never retried
+  })
+
+  it('maps 403, 404 and 409', async () => {
+    server.failNext('/v1/users', {
+      kind: 'status',
+      status: 403,
+      body: JSON.stringify({
+        title: 'Forbidden',
+        status: 403,
+        detail: 'metering keys cannot list users',
+      }),
+    })
+    const forbidden = await client.getUsers().catch((caught: unknown) => caught)
+    expect(forbidden).toBeInstanceOf(ForbiddenError)
+    expect((forbidden as ForbiddenError).detail).toBe('metering keys cannot list users')
+
+    const notFound = (await client
+      .getTransaction('txn_nope')
+      .catch((caught: unknown) => caught)) as NotFoundError
+    expect(notFound).toBeInstanceOf(NotFoundError)
+    expect(notFound.type).toBe(problemType('transaction-not-found'))
+
+    await client.createUser({ user_id: 'jo' })
+    const conflict = await client.createUser({ user_id: 'jo' }).catch((caught: unknown) => caught)
+    expect(conflict).toBeInstanceOf(ConflictError)
+  })
+
+  it('maps 429 with Retry-After once retries are spent', async () => {
+    server.failNext(
+      '/v1/users',
+      {
+        kind: 'status',
+        status: 429,
+        headers: { 'retry-after': '0' },
+        body: JSON.stringify({ title: 'Too Many Requests', status: 429, retry_after_seconds: 0 }),
+      },
+      3,
+    )
+    const error = (await client.getUsers().catch((caught: unknown) => caught)) as RateLimitError
+    expect(error).toBeInstanceOf(RateLimitError)
+    expect(error.retryAfterSeconds).toBe(0)
+    expect(server.received('/v1/users')).toHaveLength(3)
+  })
+
+  it('maps a 5xx with a non-JSON body to a ServerError that keeps the text', async () => {
+    server.failNext(
+      '/v1/users',
+      { kind: 'status', status: 502, contentType: 'text/html', body: '<h1>Bad gateway</h1>' },
+      3,
+    )
+    const error = (await client.getUsers().catch((caught: unknown) => caught)) as ServerError
+    expect(error).toBeInstanceOf(ServerError)
+    expect(error).toMatchObject({
+      status: 502,
+      title: 'Bad Gateway',
+      detail: '<h1>Bad gateway</h1>',
+    })
+    expect(error.body).toBe('<h1>Bad gateway</h1>')
+  })
+
+  it('reports an unreachable server as a connection error', async () => {
+    await server.close()
+    const offline = createClient({ apiKey: API_KEY, projectId: PROJECT_ID, baseUrl, maxRetries: 0 })
+    const error = await offline.getUsers().catch((caught: unknown) => caught)
+    expect(error).toBeInstanceOf(CredlyConnectionError)
+    expect((error as Error).message).toContain(baseUrl)
+    server = new ContractServer()
+    await server.listen()
+  })
+
+  it('refuses a response that does not match the wire schema', async () => {
+    server.failNext('/v1/users', {
+      kind: 'status',
+      status: 200,
+      contentType: 'application/json',
+      body: JSON.stringify({ data: 'not a list' }),
+    })
+    const error = await client.getUsers().catch((caught: unknown) => caught)
+    expect(CredlyError.isInstance(error)).toBe(true)
+    expect((error as Error).message).toMatch(/wire schema/)
+  })
+})
+
+describe('retries', () => {
+  it('retries a 503 and succeeds, resending the same idempotency key', async () => {
+    server.failNext(
+      '/v1/users',
+      { kind: 'status', status: 503, headers: { 'retry-after': '0' } },
+      2,
+    )
+    const user = await client.createUser({ user_id: 'kim' })
+    expect(user.user_id).toBe('kim')
+    const attempts = server.received('/v1/users')
+    expect(attempts).toHaveLength(3)
+    const keys = new Set(attempts.map((attempt) => attempt.headers['idempotency-key']))
+    expect(keys.size).toBe(1)
+    expect([...keys][0]).toMatch(/^[0-9a-f-]{36}$/)
+    expect(attempts.map((attempt) => attempt.headers['x-credly-retry-count'])).toEqual([
+      undefined,
+      '1',
+      '2',
+    ])
+  })
+
+  it('never charges twice when the response to a start is lost and the start is retried', async () => {
+    await client.createUser({ user_id: 'lee' })
+    server.failNext('/v1/usage/start', { kind: 'drop-response' })
+    const start = await client.startUsageTransaction({
+      user_id: 'lee',
+      model: 'gpt-4o',
+      provisional_tokens: { output_tokens: 1_000_000 },
+    })
+    expect(start.continue).toBe(true)
+    expect(server.received('/v1/usage/start')).toHaveLength(2)
+    // One reservation of 10 credits, not two.
+    expect(await client.getBalance('lee')).toEqual({ user_id: 'lee', balance: 90, held: 10 })
+    const pending = await client.getTransactions({ user_id: 'lee', status: 'pending' })
+    expect(pending.data).toHaveLength(1)
+  })
+
+  it('uses a caller-given idempotency key, so a repeated call is a replay', async () => {
+    await client.createUser({ user_id: 'max' })
+    const first = await client.grantCredits(
+      { user_id: 'max', credits: 5 },
+      { idempotencyKey: 'grant-1' },
+    )
+    const again = await client.grantCredits(
+      { user_id: 'max', credits: 5 },
+      { idempotencyKey: 'grant-1' },
+    )
+    expect(again).toEqual(first)
+    expect((await client.getBalance('max')).balance).toBe(105)
+    const conflict = await client
+      .grantCredits({ user_id: 'max', credits: 6 }, { idempotencyKey: 'grant-1' })
+      .catch((caught: unknown) => caught)
+    expect(conflict).toBeInstanceOf(ConflictError)
+  })
+
+  it('does not retry a 4xx other than 408 and 429', async () => {
+    server.failNext('/v1/users', {
+      kind: 'status',
+      status: 422,
+      body: '{"title":"Unprocessable","status":422}',
+    })
+    const error = await client.createUser({ user_id: 'ned' }).catch((caught: unknown) => caught)
+    expect(error).toBeInstanceOf(ValidationError)
+    expect(server.received('/v1/users')).toHaveLength(1)
+  })
+
+  it('retries a dropped connection', async () => {
+    server.failNext('/v1/users', { kind: 'destroy' })
+    const page = await client.getUsers()
+    expect(page.data).toEqual([])
+    expect(server.received('/v1/users')).toHaveLength(2)
+  })
+})
+
+describe('timeouts and cancellation', () => {
+  it('times out a stalled attempt, then retries it', async () => {
+    server.failNext('/v1/users', { kind: 'stall', ms: 2_000 })
+    const fast = createClient({
+      apiKey: API_KEY,
+      projectId: PROJECT_ID,
+      baseUrl,
+      timeoutMs: 200,
+      maxRetries: 1,
+    })
+    const page = await fast.getUsers()
+    expect(page.data).toEqual([])
+    expect(server.received('/v1/users')).toHaveLength(2)
+  })
+
+  it('throws CredlyTimeoutError when every attempt times out', async () => {
+    server.failNext('/v1/users', { kind: 'stall', ms: 2_000 }, 2)
+    const fast = createClient({
+      apiKey: API_KEY,
+      projectId: PROJECT_ID,
+      baseUrl,
+      timeoutMs: 100,
+      maxRetries: 1,
+    })
+    const error = await fast.getUsers().catch((caught: unknown) => caught)
+    expect(error).toBeInstanceOf(CredlyTimeoutError)
+    expect(error).toBeInstanceOf(CredlyConnectionError)
+    expect((error as Error).message).toContain('timed out after 100 ms')
+  })
+
+  it('stops at once, without retrying, when the caller aborts', async () => {
+    server.failNext('/v1/users', { kind: 'stall', ms: 2_000 })
+    const controller = new AbortController()
+    const pending = client
+      .getUsers({}, { signal: controller.signal })
+      .catch((caught: unknown) => caught)
+    setTimeout(() => controller.abort(), 50)
+    const error = (await pending) as Error
+    expect(error.name).toBe('AbortError')
+    expect(server.received('/v1/users')).toHaveLength(1)
+  })
+})
