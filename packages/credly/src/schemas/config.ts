@@ -6,6 +6,7 @@ const price = (name: string) =>
     .number({ error: `${name} must be a number of credits per million tokens` })
     .nonnegative(`${name} must not be negative`)
     .max(1e9)
+    .refine(hasAtMostSixDecimals, `${name} may have at most six decimals`)
 
 /**
  * A model's price in credits per million tokens. Without `cached_input` or `cache_write`, those

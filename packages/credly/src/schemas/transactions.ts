@@ -45,8 +45,10 @@ export const startUsageResponseSchema = z.object({
   continue: z.boolean(),
   /** Credits the user can spend now, after this reservation. */
   balance: creditsSchema,
-  /** Credits reserved for the call (what the provisional tokens cost). */
+  /** Credits reserved for the call; 0 when refused. */
   credits_used: creditsSchema,
+  /** What the provisional tokens cost: the credits the call needed, reserved or not. */
+  credits_required: creditsSchema,
   message: z.string(),
   /** Why the start was refused; null when it continued. */
   reason: startReasonSchema.nullable(),

@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto'
+import { ConflictError, problemType } from 'credly'
+import type { StoreWriter } from '../stores/store.ts'
+
+/** A stable hash of a request: the same fields in any key order hash the same. */
+export function requestHash(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('base64url')
+}
+
+function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, item]) => item !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`
+}
+
+/**
+ * Runs `work` once per idempotency key: the key and the response are stored in the same unit of
+ * work as the effect, so a retry after a crash or a lost response returns the first answer, and
+ * the same key with a different request is a conflict. Without a key, `work` just runs.
+ */
+export async function once<T>(
+  tx: StoreWriter,
+  scope: {
+    projectId: string
+    operation: string
+    key: string | undefined
+    request: unknown
+    now: number
+  },
+  work: () => Promise<T>,
+): Promise<T> {
+  if (scope.key === undefined) return work()
+  const hash = requestHash(scope.request)
+  const previous = await tx.getIdempotency(scope.projectId, scope.operation, scope.key)
+  if (previous) {
+    if (previous.request_hash !== hash) {
+      throw new ConflictError({
+        status: 409,
+        title: 'Conflict',
+        detail: `Idempotency-Key "${scope.key}" was already used for a different ${scope.operation} request. Use a new key for a new request.`,
+        type: problemType('idempotency-conflict'),
+      })
+    }
+    return previous.response as T
+  }
+  const response = await work()
+  await tx.putIdempotency({
+    project_id: scope.projectId,
+    scope: scope.operation,
+    key: scope.key,
+    request_hash: hash,
+    response,
+    created_at: scope.now,
+  })
+  return response
+}

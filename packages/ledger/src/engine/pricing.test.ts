@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest'
+import { priceTokens } from './pricing.ts'
+
+describe('priceTokens', () => {
+  const gpt4o = { input: 2.5, cached_input: 1.25, output: 10 }
+
+  it('is exact in micro-credits for decimal prices', () => {
+    // 0.1 + 0.2 style float error would show up here.
+    expect(
+      priceTokens(
+        { input: 0.1, output: 0.2 },
+        { input_tokens: 3_000_000, output_tokens: 3_000_000 },
+      ),
+    ).toBe(900_000)
+    expect(priceTokens({ input: 1.1, output: 4.4 }, { input_tokens: 1_000_003 })).toBe(1_100_004)
+  })
+
+  it('rounds a fraction of a micro-credit up', () => {
+    expect(priceTokens(gpt4o, { input_tokens: 1 })).toBe(3)
+    expect(priceTokens(gpt4o, { input_tokens: 2 })).toBe(5)
+  })
+
+  it('splits cached reads out of input and reasoning out of output', () => {
+    expect(priceTokens(gpt4o, { input_tokens: 1_000_000, cached_input_tokens: 400_000 })).toBe(
+      2_000_000,
+    )
+    expect(
+      priceTokens(
+        { input: 1, output: 4, reasoning: 8 },
+        { output_tokens: 100, reasoning_tokens: 25 },
+      ),
+    ).toBe(500)
+  })
+
+  it('defaults cached input and cache writes to the input price and reasoning to output', () => {
+    expect(
+      priceTokens(
+        { input: 2, output: 3 },
+        {
+          input_tokens: 10,
+          cached_input_tokens: 4,
+          cache_write_tokens: 3,
+          output_tokens: 5,
+          reasoning_tokens: 5,
+        },
+      ),
+    ).toBe(35)
+  })
+
+  it('prices no tokens at zero and huge counts without overflow', () => {
+    expect(priceTokens(gpt4o, {})).toBe(0)
+    expect(priceTokens(gpt4o, null)).toBe(0)
+    expect(priceTokens({ input: 1000, output: 1000 }, { input_tokens: 9_000_000_000_000 })).toBe(
+      9_000_000_000_000_000,
+    )
+    expect(() =>
+      priceTokens({ input: 2000, output: 0 }, { input_tokens: 9_000_000_000_000 }),
+    ).toThrow(/too large/)
+  })
+})

@@ -1,0 +1,40 @@
+import { type ModelPrice, problemType, type TokenCounts, ValidationError } from 'credly'
+
+/**
+ * What `tokens` cost at `price` (credits per million tokens), in micro-credits, rounded up so a
+ * fraction of a micro-credit is never given away. Cached reads and cache writes are split out of
+ * the input tokens, reasoning out of the output tokens, each at its own price (cached reads and
+ * writes default to the input price, reasoning to the output price).
+ *
+ * One credit per million tokens is one micro-credit per token, so the sum is exact in BigInt
+ * after scaling each price to an integer count of 1e-6 micro-credits.
+ */
+export function priceTokens(price: ModelPrice, tokens: TokenCounts | null | undefined): number {
+  if (!tokens) return 0
+  const input = tokens.input_tokens ?? 0
+  const cachedInput = tokens.cached_input_tokens ?? 0
+  const cacheWrite = tokens.cache_write_tokens ?? 0
+  const output = tokens.output_tokens ?? 0
+  const reasoning = tokens.reasoning_tokens ?? 0
+  const parts: Array<[number, number]> = [
+    [Math.max(0, input - cachedInput - cacheWrite), price.input],
+    [cachedInput, price.cached_input ?? price.input],
+    [cacheWrite, price.cache_write ?? price.input],
+    [Math.max(0, output - reasoning), price.output],
+    [reasoning, price.reasoning ?? price.output],
+  ]
+  let scaled = 0n
+  for (const [count, perMillion] of parts) {
+    if (count > 0) scaled += BigInt(count) * BigInt(Math.round(perMillion * 1e6))
+  }
+  const micro = (scaled + 999_999n) / 1_000_000n
+  if (micro > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new ValidationError({
+      title: 'Invalid request',
+      detail: 'The token counts are too large to price.',
+      type: problemType('validation-error'),
+      errors: [{ path: 'tokens', message: 'the tokens cost more than the ledger can hold' }],
+    })
+  }
+  return Number(micro)
+}

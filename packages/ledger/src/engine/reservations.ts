@@ -1,0 +1,230 @@
+import {
+  type CompleteUsageResponse,
+  ConflictError,
+  type ModelPrice,
+  problemType,
+  type StartUsageResponse,
+  type TokenCounts,
+  ValidationError,
+} from 'credly'
+import { newId } from '../ids.ts'
+import { toCredits, toMicro } from '../money.ts'
+import type { TransactionRow } from '../stores/store.ts'
+import type { Book } from './book.ts'
+import { expireBuckets, returnHoldPart, spendFromBuckets } from './grants.ts'
+import { windowMs } from './periods.ts'
+import { priceTokens } from './pricing.ts'
+import { applyDueRefills } from './refills.ts'
+
+export type StartInput = {
+  user_id: string
+  model: string
+  provisional_tokens?: TokenCounts | undefined
+  feature_identifier?: string | undefined
+}
+
+export type CompleteInput = {
+  success: boolean
+  finalized_tokens: TokenCounts
+  estimated?: boolean | undefined
+}
+
+/**
+ * Brings a user up to date before anything else touches them: settles reservations whose TTL
+ * passed, expires buckets whose expiry passed, and applies refills that fell due. This is why
+ * no scheduler is needed for correctness; the sweeper only does it ahead of time.
+ */
+export async function settleDue(book: Book): Promise<void> {
+  for (const transaction of await book.tx.listExpiredPending(book.user.ref, book.now)) {
+    await expireReservation(book, transaction)
+  }
+  await expireBuckets(book)
+  await applyDueRefills(book)
+}
+
+/** The price of a model in the project config, or a clear error: never priced at zero. */
+export function modelPrice(book: Book, model: string): ModelPrice {
+  const price = book.config.models[model]
+  if (price) return price
+  const known = Object.keys(book.config.models)
+  throw new ValidationError({
+    title: 'Unknown model',
+    detail: `Model "${model}" has no price in this project. Add it under "models" in the project config${
+      known.length > 0 ? ` (priced now: ${known.slice(0, 10).join(', ')})` : ''
+    }.`,
+    type: problemType('unknown-model'),
+    errors: [{ path: 'model', message: `no price for "${model}"` }],
+  })
+}
+
+/**
+ * Reserves the price of the provisional tokens if the user's available credits cover it (or,
+ * without provisional tokens, if they are above zero) and the tier's rate limit has room.
+ * The caller holds the user's lock, so the check and the hold are one atomic step.
+ */
+export async function reserve(book: Book, input: StartInput): Promise<StartUsageResponse> {
+  const price = modelPrice(book, input.model)
+  const amount = priceTokens(price, input.provisional_tokens)
+  const refusal = (
+    reason: 'insufficient_credits' | 'rate_limited',
+    message: string,
+    retryAfter: number | null,
+  ) => ({
+    transaction_id: null,
+    continue: false,
+    balance: toCredits(book.user.available),
+    credits_used: 0,
+    credits_required: toCredits(amount),
+    message,
+    reason,
+    retry_after_seconds: retryAfter,
+  })
+
+  const limit = book.config.tiers[book.user.tier_id]?.rate_limit
+  if (limit) {
+    const window = windowMs(limit.per)
+    const windowStart = Math.floor(book.now / window) * window
+    const spent = await book.tx.sumSpendSince(book.user.ref, windowStart)
+    const cap = toMicro(limit.credits)
+    if (spent + amount > cap || (amount === 0 && spent >= cap)) {
+      const retryAfter = Math.max(1, Math.ceil((windowStart + window - book.now) / 1000))
+      return refusal(
+        'rate_limited',
+        `Rate limited: ${toCredits(spent)} of ${limit.credits} credits per ${limit.per} used; this call needs ${toCredits(amount)}. Try again in ${retryAfter} s.`,
+        retryAfter,
+      )
+    }
+  }
+
+  const available = book.user.available
+  if (amount > 0 ? available < amount : available <= 0) {
+    return refusal(
+      'insufficient_credits',
+      `Insufficient credits: this call needs ${toCredits(amount)}, ${input.user_id} has ${toCredits(available)}.`,
+      null,
+    )
+  }
+
+  const id = newId('transaction')
+  const { parts, uncovered } = await spendFromBuckets(book, amount, `hold:${id}`, 'reserve', id)
+  if (uncovered > 0)
+    throw new Error('ledger: available credits did not cover a reservation they allowed')
+  const row: TransactionRow = {
+    id,
+    project_id: book.user.project_id,
+    user_ref: book.user.ref,
+    user_id: book.user.user_id,
+    model: input.model,
+    feature_identifier: input.feature_identifier ?? null,
+    status: 'pending',
+    reserved: amount,
+    used: 0,
+    provisional_tokens: input.provisional_tokens ?? null,
+    finalized_tokens: null,
+    price,
+    estimated: false,
+    created_at: book.now,
+    completed_at: null,
+    expires_at: book.now + book.config.reservations.ttl_seconds * 1000,
+    hold_parts: parts,
+    complete_hash: null,
+    complete_result: null,
+  }
+  await book.tx.insertTransaction(row)
+  return {
+    transaction_id: id,
+    continue: true,
+    balance: toCredits(book.user.available),
+    credits_used: toCredits(amount),
+    credits_required: toCredits(amount),
+    message: amount > 0 ? `Reserved ${toCredits(amount)} credits.` : 'Allowed; nothing reserved.',
+    reason: null,
+    retry_after_seconds: null,
+  }
+}
+
+/**
+ * Settles a pending reservation with what the call used: charges it from the hold, returns the
+ * rest, and charges any excess from the buckets and then as debt (the balance may go below zero,
+ * so the next start is refused). `success: false` is charged the same way for the tokens given.
+ */
+export async function settle(
+  book: Book,
+  transaction: TransactionRow,
+  input: CompleteInput,
+  requestHash: string,
+): Promise<CompleteUsageResponse> {
+  const used = priceTokens(transaction.price, input.finalized_tokens)
+  let toCharge = Math.min(used, transaction.reserved)
+  for (const part of transaction.hold_parts) {
+    const charged = Math.min(part.amount, toCharge)
+    if (charged > 0) book.move('charge', charged, `hold:${transaction.id}`, 'spent', transaction.id)
+    toCharge -= charged
+    await returnHoldPart(book, part, part.amount - charged, transaction.id)
+  }
+  const extra = used - transaction.reserved
+  if (extra > 0) {
+    const { uncovered } = await spendFromBuckets(book, extra, 'spent', 'charge', transaction.id)
+    if (uncovered > 0)
+      book.move('charge', uncovered, 'debt', 'spent', transaction.id, { overrun: true })
+  }
+  const result: CompleteUsageResponse = {
+    transaction_id: transaction.id,
+    credits_used: toCredits(used),
+    balance: toCredits(book.user.available),
+    balanceAdjustment: toCredits(transaction.reserved - used),
+  }
+  await book.tx.updateTransaction({
+    ...transaction,
+    status: input.success ? 'completed' : 'failed',
+    used,
+    finalized_tokens: input.finalized_tokens,
+    estimated: input.estimated ?? false,
+    completed_at: book.now,
+    expires_at: null,
+    complete_hash: requestHash,
+    complete_result: result,
+  })
+  return result
+}
+
+/**
+ * Resolves a reservation nobody completed in time, by the project's `on_expire` policy: `charge`
+ * charges the reserved credits (the call probably ran), `release` returns them.
+ */
+export async function expireReservation(
+  book: Book,
+  transaction: TransactionRow,
+  policy: 'charge' | 'release' = book.config.reservations.on_expire,
+): Promise<void> {
+  for (const part of transaction.hold_parts) {
+    if (policy === 'charge') {
+      book.move('charge', part.amount, `hold:${transaction.id}`, 'spent', transaction.id, {
+        expired: true,
+      })
+    } else {
+      await returnHoldPart(book, part, part.amount, transaction.id)
+    }
+  }
+  await book.tx.updateTransaction({
+    ...transaction,
+    status: 'expired',
+    used: policy === 'charge' ? transaction.reserved : 0,
+    completed_at: book.now,
+    expires_at: null,
+    complete_result: { expired: true, policy },
+  })
+}
+
+/** A 409 for a transaction that is no longer pending. */
+export function notPending(transaction: TransactionRow): ConflictError {
+  return new ConflictError({
+    status: 409,
+    title: 'Conflict',
+    detail:
+      transaction.status === 'expired'
+        ? `Transaction ${transaction.id} expired before it was completed (its hold was settled by the project's on_expire policy). Extend long-running reservations with extendUsageTransaction.`
+        : `Transaction ${transaction.id} was already ${transaction.status} with a different body.`,
+    type: problemType('transaction-conflict'),
+  })
+}

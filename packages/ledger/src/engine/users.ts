@@ -1,0 +1,105 @@
+import { ConflictError, type ProjectConfig, problemType, ValidationError } from 'credly'
+import { newId } from '../ids.ts'
+import type { StoreWriter, UserRow } from '../stores/store.ts'
+import { Book } from './book.ts'
+import { grantInitialTierCredits } from './refills.ts'
+import { expireReservation } from './reservations.ts'
+
+/** The tier a new user gets: `default_tier`, else the first tier of the config. */
+export function defaultTier(config: ProjectConfig): string {
+  return config.default_tier ?? (Object.keys(config.tiers)[0] as string)
+}
+
+/** Refuses a tier the config does not have, naming the ones it does. */
+export function assertTier(config: ProjectConfig, tierId: string): void {
+  if (tierId in config.tiers) return
+  throw new ValidationError({
+    title: 'Unknown tier',
+    detail: `Tier "${tierId}" is not in this project's config (tiers: ${Object.keys(config.tiers).join(', ')}).`,
+    type: problemType('unknown-tier'),
+    errors: [{ path: 'tier_id', message: `no tier "${tierId}"` }],
+  })
+}
+
+/** Creates a user on a tier and grants the tier's first credits. */
+export async function insertUser(
+  tx: StoreWriter,
+  config: ProjectConfig,
+  input: {
+    project_id: string
+    user_id: string
+    tier_id?: string | undefined
+    metadata?: Record<string, string> | undefined
+  },
+  now: number,
+): Promise<UserRow> {
+  const tierId = input.tier_id ?? defaultTier(config)
+  assertTier(config, tierId)
+  const row: UserRow = {
+    ref: newId('user'),
+    project_id: input.project_id,
+    user_id: input.user_id,
+    tier_id: tierId,
+    available: 0,
+    held: 0,
+    metadata: input.metadata ?? {},
+    created_at: now,
+    refill_anchor: now,
+    refills_applied: 0,
+    next_event_at: null,
+    deleted_at: null,
+  }
+  if (!(await tx.insertUser(row))) {
+    throw new ConflictError({
+      status: 409,
+      title: 'Conflict',
+      detail: `User "${input.user_id}" already exists in this project.`,
+      type: problemType('user-exists'),
+    })
+  }
+  const book = new Book(tx, config, row, now)
+  await grantInitialTierCredits(
+    book,
+    tierId,
+    config.tiers[tierId] as NonNullable<ProjectConfig['tiers'][string]>,
+  )
+  return book.flush()
+}
+
+/**
+ * Moves a user to another tier; its refills count from now. With `reset`, the unspent tier
+ * credits expire and the new tier's allocation is granted at once; top-ups are kept either way.
+ */
+export async function changeTier(book: Book, tierId: string, reset: boolean): Promise<void> {
+  assertTier(book.config, tierId)
+  if (book.user.tier_id === tierId && !reset) return
+  if (reset) {
+    for (const bucket of await book.bucketsWithCredits()) {
+      if (bucket.kind === 'refill') {
+        book.move('expire', bucket.remaining, `bucket:${bucket.id}`, 'expired', null, {
+          tier_change: { from: book.user.tier_id, to: tierId },
+        })
+      }
+    }
+  }
+  book.user.tier_id = tierId
+  book.user.refill_anchor = book.now
+  book.user.refills_applied = 0
+  if (reset) {
+    await grantInitialTierCredits(
+      book,
+      tierId,
+      book.config.tiers[tierId] as NonNullable<ProjectConfig['tiers'][string]>,
+    )
+  }
+}
+
+/**
+ * Deletes a user: pending reservations are released (nothing ran that anyone will complete),
+ * and the row is marked deleted. The journal and transactions stay; the app id may be reused.
+ */
+export async function deleteUser(book: Book): Promise<void> {
+  const pending = await book.tx.listExpiredPending(book.user.ref, Number.MAX_SAFE_INTEGER)
+  for (const transaction of pending) await expireReservation(book, transaction, 'release')
+  book.user.deleted_at = book.now
+}

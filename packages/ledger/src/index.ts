@@ -1,0 +1,31 @@
+export { type Clock, systemClock } from './clock.ts'
+export {
+  createLedger,
+  type Ledger,
+  type LedgerOptions,
+  type Project,
+  type WriteOptions,
+} from './engine/ledger.ts'
+export { priceTokens } from './engine/pricing.ts'
+export type { VerifyDifference, VerifyReport } from './engine/verify.ts'
+export { createLocalClient, type LocalClient, type LocalClientOptions } from './local-client.ts'
+export { MICRO_PER_CREDIT, toCredits, toMicro } from './money.ts'
+export { createStore } from './open-store.ts'
+export { createSqliteStore, type SqliteStoreOptions } from './stores/sqlite/sqlite-store.ts'
+export type {
+  Account,
+  BucketRow,
+  HoldPart,
+  IdempotencyRow,
+  JournalEntry,
+  JournalEntryInput,
+  JournalKind,
+  ProjectRow,
+  Store,
+  StoreReader,
+  StoreWriter,
+  TransactionListQuery,
+  TransactionRow,
+  UserListQuery,
+  UserRow,
+} from './stores/store.ts'

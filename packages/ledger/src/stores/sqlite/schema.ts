@@ -1,0 +1,99 @@
+/**
+ * The SQLite schema, as numbered migrations. `PRAGMA user_version` records how many have run;
+ * they run inside `BEGIN IMMEDIATE`, so two processes opening one new file cannot both apply them.
+ */
+export const migrations: string[] = [
+  `
+  CREATE TABLE projects (
+    id TEXT PRIMARY KEY,
+    config TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE users (
+    ref TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    user_id TEXT NOT NULL,
+    tier_id TEXT NOT NULL,
+    available INTEGER NOT NULL,
+    held INTEGER NOT NULL CHECK (held >= 0),
+    metadata TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    refill_anchor INTEGER NOT NULL,
+    refills_applied INTEGER NOT NULL CHECK (refills_applied >= 0),
+    next_event_at INTEGER,
+    deleted_at INTEGER
+  ) STRICT;
+  CREATE UNIQUE INDEX users_live ON users (project_id, user_id) WHERE deleted_at IS NULL;
+  CREATE INDEX users_due ON users (next_event_at) WHERE deleted_at IS NULL AND next_event_at IS NOT NULL;
+
+  CREATE TABLE buckets (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL,
+    user_ref TEXT NOT NULL REFERENCES users(ref),
+    kind TEXT NOT NULL CHECK (kind IN ('grant', 'refill')),
+    credits INTEGER NOT NULL CHECK (credits >= 0),
+    remaining INTEGER NOT NULL CHECK (remaining >= 0 AND remaining <= credits),
+    expires_at INTEGER,
+    reason TEXT,
+    created_at INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX buckets_spendable ON buckets (user_ref) WHERE remaining > 0;
+  CREATE INDEX buckets_project ON buckets (project_id);
+
+  CREATE TABLE transactions (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL,
+    user_ref TEXT NOT NULL REFERENCES users(ref),
+    user_id TEXT NOT NULL,
+    model TEXT NOT NULL,
+    feature_identifier TEXT,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'completed', 'failed', 'expired')),
+    reserved INTEGER NOT NULL CHECK (reserved >= 0),
+    used INTEGER NOT NULL CHECK (used >= 0),
+    provisional_tokens TEXT,
+    finalized_tokens TEXT,
+    price TEXT NOT NULL,
+    estimated INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    completed_at INTEGER,
+    expires_at INTEGER,
+    hold_parts TEXT NOT NULL,
+    complete_hash TEXT,
+    complete_result TEXT,
+    CHECK ((status = 'pending') = (expires_at IS NOT NULL))
+  ) STRICT;
+  CREATE INDEX transactions_project ON transactions (project_id, created_at DESC, id DESC);
+  CREATE INDEX transactions_user ON transactions (project_id, user_id, created_at DESC, id DESC);
+  CREATE INDEX transactions_spend ON transactions (user_ref, created_at);
+  CREATE INDEX transactions_pending ON transactions (user_ref, expires_at) WHERE status = 'pending';
+
+  CREATE TABLE journal (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    project_id TEXT NOT NULL,
+    user_ref TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('grant', 'refill', 'reserve', 'release', 'charge', 'expire', 'adjust')),
+    amount INTEGER NOT NULL CHECK (amount > 0),
+    debit TEXT NOT NULL,
+    credit TEXT NOT NULL,
+    transaction_id TEXT,
+    at INTEGER NOT NULL,
+    memo TEXT
+  ) STRICT;
+  CREATE INDEX journal_project ON journal (project_id, seq);
+  CREATE TRIGGER journal_append_only_update BEFORE UPDATE ON journal
+    BEGIN SELECT RAISE(ABORT, 'the journal is append-only: corrections are new entries'); END;
+  CREATE TRIGGER journal_append_only_delete BEFORE DELETE ON journal
+    BEGIN SELECT RAISE(ABORT, 'the journal is append-only: corrections are new entries'); END;
+
+  CREATE TABLE idempotency (
+    project_id TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    response TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (project_id, scope, key)
+  ) STRICT;
+  `,
+]

@@ -1,0 +1,11 @@
+export { createTestClock, type TestClock } from '../clock.ts'
+export { type LedgerHarness, openHarness, type StoreFactory, testConfig } from './harness.ts'
+export {
+  expirySuite,
+  noOverspendSuite,
+  propertiesSuite,
+  refillsSuite,
+  runStoreContract,
+  twoPhaseSuite,
+  usersAndLimitsSuite,
+} from './store-contract/index.ts'

@@ -1,0 +1,29 @@
+import type { StoreFactory } from '../harness.ts'
+import { expirySuite } from './expiry.ts'
+import { noOverspendSuite } from './no-overspend.ts'
+import { propertiesSuite } from './properties.ts'
+import { refillsSuite } from './refills.ts'
+import { twoPhaseSuite } from './two-phase.ts'
+import { usersAndLimitsSuite } from './users-and-limits.ts'
+
+/** Runs every contract suite against a store. Call it from each store's test file. */
+export function runStoreContract(
+  factory: StoreFactory,
+  options: { propertyRuns?: number } = {},
+): void {
+  twoPhaseSuite(factory)
+  noOverspendSuite(factory)
+  expirySuite(factory)
+  refillsSuite(factory)
+  usersAndLimitsSuite(factory)
+  propertiesSuite(factory, { runs: options.propertyRuns })
+}
+
+export {
+  expirySuite,
+  noOverspendSuite,
+  propertiesSuite,
+  refillsSuite,
+  twoPhaseSuite,
+  usersAndLimitsSuite,
+}

@@ -1,0 +1,14 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createSqliteStore } from '../src/index.ts'
+import { runStoreContract } from '../src/testing/index.ts'
+
+/** Every contract suite on a real SQLite file (WAL, FULL sync) in a fresh folder per test. */
+runStoreContract(async () => {
+  const folder = mkdtempSync(join(tmpdir(), 'credly-sqlite-'))
+  return {
+    store: createSqliteStore({ path: join(folder, 'ledger.db') }),
+    cleanup: async () => rmSync(folder, { recursive: true, force: true }),
+  }
+})
