@@ -23,6 +23,7 @@ export type {
   ProjectRow,
   Store,
   StoreReader,
+  StoreStats,
   StoreWriter,
   TransactionListQuery,
   TransactionRow,

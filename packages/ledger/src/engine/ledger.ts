@@ -50,6 +50,12 @@ export type LedgerOptions = {
   store: Store
   /** Where the ledger reads the time. @default the system clock */
   clock?: Clock
+  /**
+   * How long a write's idempotency key is remembered (the sweeper forgets older ones). A
+   * complete stays exactly-once forever regardless: the transaction keeps its first result.
+   * @default 7 days
+   */
+  idempotencyTtlMs?: number
 }
 
 /** Per-call options of a ledger write. */
@@ -108,7 +114,12 @@ export interface Ledger {
    * Does ahead of time what every access does lazily: expires reservations and grants and
    * applies refills for users that are due. Returns how many users it brought up to date.
    */
-  sweep(options?: { limit?: number }): Promise<{ users: number }>
+  sweep(options?: { limit?: number }): Promise<{ users: number; idempotency_keys: number }>
+  /**
+   * Runs `sweep()` every `intervalMs` until the returned function is called. Optional: every
+   * read and write brings its user up to date anyway. @default intervalMs 60000
+   */
+  startSweeper(options?: { intervalMs?: number; onError?: (error: unknown) => void }): () => void
   /** Recomputes every balance of a project from the journal and reports any difference. */
   verify(projectId: string): Promise<VerifyReport>
 }
@@ -117,6 +128,7 @@ export interface Ledger {
 export function createLedger(options: LedgerOptions): Ledger {
   const { store } = options
   const clock = options.clock ?? systemClock
+  const idempotencyTtlMs = options.idempotencyTtlMs ?? 7 * 86_400_000
 
   async function loadProject(
     tx: { getProject(id: string): Promise<ProjectRow | undefined> },
@@ -524,12 +536,30 @@ export function createLedger(options: LedgerOptions): Ledger {
 
     async sweep(sweepOptions = {}) {
       const due = await store.read((tx) => tx.listDueUsers(clock.now(), sweepOptions.limit ?? 1000))
-      let users = 0
-      for (const { project_id: projectId, user_id: userId } of due) {
-        await store.write((tx) => withUser(projectId, userId, async () => undefined, tx))
-        users++
-      }
-      return { users }
+      // Concurrent writes share commits (group commit), so a large sweep stays cheap.
+      await Promise.all(
+        due.map(({ project_id: projectId, user_id: userId }) =>
+          store.write((tx) => withUser(projectId, userId, async () => undefined, tx)),
+        ),
+      )
+      const keys = await store.write((tx) => tx.pruneIdempotency(clock.now() - idempotencyTtlMs))
+      return { users: due.length, idempotency_keys: keys }
+    },
+
+    startSweeper(sweeperOptions = {}) {
+      let running = false
+      const timer = setInterval(() => {
+        if (running) return
+        running = true
+        ledger
+          .sweep()
+          .catch((error: unknown) => sweeperOptions.onError?.(error))
+          .finally(() => {
+            running = false
+          })
+      }, sweeperOptions.intervalMs ?? 60_000)
+      timer.unref()
+      return () => clearInterval(timer)
     },
 
     async verify(projectId) {

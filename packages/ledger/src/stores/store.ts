@@ -190,6 +190,8 @@ export interface StoreWriter extends StoreReader {
   updateTransaction(row: TransactionRow): Promise<void>
   appendJournal(entries: JournalEntryInput[]): Promise<void>
   putIdempotency(row: IdempotencyRow): Promise<void>
+  /** Forgets idempotency keys stored before `before`; returns how many. */
+  pruneIdempotency(before: number): Promise<number>
 }
 
 /** A database the ledger runs on. */
@@ -204,5 +206,17 @@ export interface Store {
   write<T>(work: (tx: StoreWriter) => Promise<T>): Promise<T>
   /** Runs `work` on a consistent snapshot, without writing. */
   read<T>(work: (tx: StoreReader) => Promise<T>): Promise<T>
+  /** Counters for metrics: units of work run and database commits made. */
+  stats(): StoreStats
   close(): Promise<void>
+}
+
+/** What a store has done since it opened. */
+export type StoreStats = {
+  /** Write units of work that committed. */
+  writes: number
+  /** Database transactions committed; below `writes` when group commit batched them. */
+  commits: number
+  /** Write units retried after a transient conflict (busy database, serialization failure). */
+  retries: number
 }

@@ -7,6 +7,7 @@ import type {
   ProjectRow,
   Store,
   StoreReader,
+  StoreStats,
   StoreWriter,
   TransactionListQuery,
   TransactionRow,
@@ -365,9 +366,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         row.created_at,
       )
     },
+    async pruneIdempotency(before) {
+      return Number(run('DELETE FROM idempotency WHERE created_at < ?', before).changes)
+    },
   }
 
   const maxBatch = options.maxBatch ?? 256
+  const stats: StoreStats = { writes: 0, commits: 0, retries: 0 }
   const queue: Job[] = []
   let draining = false
   let closed = false
@@ -453,10 +458,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         } catch {
           // Already rolled back by SQLite.
         }
-        if (isBusy(error) && attempt < 20) continue
+        if (isBusy(error) && attempt < 20) {
+          stats.retries++
+          continue
+        }
         for (const job of batch) job.reject(error)
         return
       }
+      stats.commits++
+      stats.writes += outcomes.filter((outcome) => outcome.ok).length
       batch.forEach((job, index) => {
         const outcome = outcomes[index] as (typeof outcomes)[number]
         if (outcome.ok) job.resolve(outcome.value)
@@ -478,6 +488,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         enqueue({ kind: 'read', work, resolve: resolve as (value: unknown) => void, reject })
       })
     },
+    stats: () => ({ ...stats }),
     async close() {
       closed = true
       while (draining || queue.length > 0) await new Promise((resolve) => setImmediate(resolve))

@@ -1,0 +1,6 @@
+import { expect, it } from 'vitest'
+
+it('keeps the public surface stable', async () => {
+  expect(Object.keys(await import('./index.ts')).sort()).toMatchSnapshot()
+  expect(Object.keys(await import('./testing/index.ts')).sort()).toMatchSnapshot()
+})

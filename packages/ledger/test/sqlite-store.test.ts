@@ -1,0 +1,164 @@
+import { execFile, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
+import { promisify } from 'node:util'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createLedger, createSqliteStore, type Ledger, type Store } from '../src/index.ts'
+import { testConfig } from '../src/testing/index.ts'
+
+const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).pathname
+let folder: string
+let path: string
+
+beforeEach(() => {
+  folder = mkdtempSync(join(tmpdir(), 'credly-sqlite-store-'))
+  path = join(folder, 'ledger.db')
+})
+afterEach(() => {
+  rmSync(folder, { recursive: true, force: true })
+})
+
+async function openLedger(options: Partial<Parameters<typeof createSqliteStore>[0]> = {}) {
+  const store = createSqliteStore({ path, ...options })
+  const ledger = createLedger({ store })
+  const project = await ledger.createProject({ config: testConfig })
+  return { store, ledger, projectId: project.id }
+}
+
+describe('SQLite store', () => {
+  let store: Store
+  let ledger: Ledger
+  let projectId: string
+  beforeEach(async () => {
+    ;({ store, ledger, projectId } = await openLedger())
+    await ledger.createUser(projectId, { user_id: 'ann', tier_id: 'limited' })
+  })
+  afterEach(async () => {
+    await store.close()
+  })
+
+  it('commits operations that arrive together in one transaction (group commit)', async () => {
+    const before = store.stats()
+    const starts = await Promise.all(
+      Array.from({ length: 64 }, () =>
+        ledger.startUsage(projectId, {
+          user_id: 'ann',
+          model: 'unit',
+          provisional_tokens: { input_tokens: 1 },
+        }),
+      ),
+    )
+    expect(starts.filter((start) => start.continue)).toHaveLength(50) // the tier's 50 credits a minute
+    const after = store.stats()
+    expect(after.writes - before.writes).toBe(64)
+    expect(after.commits - before.commits).toBeLessThan(8)
+  })
+
+  it('a failing operation in a batch does not undo the others', async () => {
+    const results = await Promise.allSettled([
+      ledger.grantCredits(projectId, { user_id: 'ann', credits: 1 }),
+      ledger.startUsage(projectId, {
+        user_id: 'ann',
+        model: 'no-such-model',
+        provisional_tokens: { input_tokens: 1 },
+      }),
+      ledger.grantCredits(projectId, { user_id: 'ann', credits: 2 }),
+    ])
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+    expect((await ledger.getBalance(projectId, 'ann')).balance).toBe(1003)
+    expect((await ledger.verify(projectId)).ok).toBe(true)
+  })
+
+  it('refuses to change or delete journal entries', async () => {
+    const raw = new DatabaseSync(path)
+    try {
+      expect(() => raw.exec('UPDATE journal SET amount = amount + 1')).toThrow(/append-only/)
+      expect(() => raw.exec('DELETE FROM journal')).toThrow(/append-only/)
+    } finally {
+      raw.close()
+    }
+  })
+
+  it('verify() reports a balance changed behind the ledger’s back', async () => {
+    const raw = new DatabaseSync(path)
+    raw.exec("UPDATE users SET available = available + 5000000 WHERE user_id = 'ann'")
+    raw.close()
+    const report = await ledger.verify(projectId)
+    expect(report.ok).toBe(false)
+    expect(report.differences).toContainEqual(
+      expect.objectContaining({
+        subject: 'user',
+        message: 'available credits differ from the journal',
+        expected: 1000,
+        actual: 1005,
+      }),
+    )
+  })
+
+  it('uses WAL and the synchronous setting asked for', async () => {
+    const raw = new DatabaseSync(path)
+    expect(raw.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' })
+    raw.close()
+    const normal = createSqliteStore({ path: join(folder, 'normal.db'), synchronous: 'NORMAL' })
+    await normal.close()
+  })
+})
+
+describe('SQLite across processes', () => {
+  it('keeps an acknowledged write when the process is killed right after', async () => {
+    const { store, ledger, projectId } = await openLedger()
+    await ledger.createUser(projectId, { user_id: 'ann', tier_id: 'empty' })
+    await store.close()
+
+    const child = spawn(process.execPath, [
+      '--conditions=@credly/source',
+      fixture('ack-worker.ts'),
+      path,
+      projectId,
+      'ann',
+      '42',
+    ])
+    const grantId = await new Promise<string>((resolve, reject) => {
+      let out = ''
+      let err = ''
+      child.stdout.on('data', (chunk) => {
+        out += chunk
+        const match = /acked (\S+)\n/.exec(out)
+        if (match) {
+          child.kill('SIGKILL')
+          resolve(match[1] as string)
+        }
+      })
+      child.stderr.on('data', (chunk) => {
+        err += chunk
+      })
+      child.on('exit', (code) => {
+        if (!out.includes('acked')) reject(new Error(`ack worker exited with ${code}: ${err}`))
+      })
+    })
+
+    const reopened = createSqliteStore({ path })
+    const after = createLedger({ store: reopened })
+    expect((await after.getBalance(projectId, 'ann')).balance).toBe(42)
+    expect((await reopened.read((tx) => tx.getBucket(grantId)))?.credits).toBe(42_000_000)
+    expect((await after.verify(projectId)).ok).toBe(true)
+    await reopened.close()
+  }, 30_000)
+
+  it('two processes opening one new file at once both migrate it safely', async () => {
+    const run = () =>
+      promisify(execFile)(
+        process.execPath,
+        ['--conditions=@credly/source', fixture('open-worker.ts'), path],
+        { timeout: 30_000 },
+      )
+    const [first, second] = await Promise.all([run(), run()])
+    expect(first.stdout).toMatch(/^prj_/)
+    expect(second.stdout).toMatch(/^prj_/)
+    const raw = new DatabaseSync(path)
+    expect(raw.prepare('SELECT COUNT(*) AS count FROM projects').get()).toEqual({ count: 2 })
+    raw.close()
+  }, 30_000)
+})
