@@ -10,16 +10,36 @@ const markerPrefix = 'credly.error.'
  * and the marker check works across copies.
  */
 export class CredlyError extends Error {
+  /** The marker this class sets on its instances; every subclass names its own. */
+  static readonly marker: string = 'CredlyError'
   override name = 'CredlyError'
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options)
-    markAs(this, 'CredlyError')
+    // Mark the instance with every class in its chain, so each `isInstance` sees it.
+    let type: { marker?: string } | null = new.target
+    for (; type && type !== (Error as unknown); type = Object.getPrototypeOf(type)) {
+      if (Object.hasOwn(type, 'marker')) {
+        Object.defineProperty(this, Symbol.for(markerPrefix + type.marker), {
+          value: true,
+          enumerable: false,
+        })
+      }
+    }
   }
 
-  /** True for a `CredlyError` from any copy of the `credly` package. */
-  static isInstance(error: unknown): error is CredlyError {
-    return hasMarker(error, 'CredlyError')
+  /** True for an instance of this class from any copy of the `credly` package. */
+  static isInstance<T extends abstract new (...args: never[]) => unknown>(
+    this: T & { marker: string },
+    error: unknown,
+  ): error is InstanceType<T> {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass the check was called on.
+    const marker = Symbol.for(markerPrefix + this.marker)
+    return (
+      typeof error === 'object' &&
+      error !== null &&
+      (error as Record<symbol, unknown>)[marker] === true
+    )
   }
 }
 
@@ -43,6 +63,7 @@ export type ApiErrorInit = {
  * `CredlyApiError.fromResponse` picks the subclass that matches the status.
  */
 export class CredlyApiError extends CredlyError {
+  static override readonly marker: string = 'CredlyApiError'
   override name = 'CredlyApiError'
   readonly status: number
   readonly title: string
@@ -56,7 +77,6 @@ export class CredlyApiError extends CredlyError {
 
   constructor(init: ApiErrorInit, options?: { cause?: unknown }) {
     super(apiErrorMessage(init), options)
-    markAs(this, 'CredlyApiError')
     this.status = init.status
     this.title = init.title
     this.detail = init.detail
@@ -65,10 +85,6 @@ export class CredlyApiError extends CredlyError {
     this.requestId = init.requestId
     this.headers = init.headers ?? new Headers()
     this.body = init.body
-  }
-
-  static override isInstance(error: unknown): error is CredlyApiError {
-    return hasMarker(error, 'CredlyApiError')
   }
 
   /**
@@ -130,34 +146,25 @@ export class CredlyApiError extends CredlyError {
  * input does not match the wire schema; `errors` names each field and what was wrong.
  */
 export class ValidationError extends CredlyApiError {
+  static override readonly marker: string = 'ValidationError'
   override name = 'ValidationError'
   readonly errors: FieldError[]
 
   constructor(init: Omit<ApiErrorInit, 'status'> & { status?: number; errors: FieldError[] }) {
     super({ ...init, status: init.status ?? 400 })
-    markAs(this, 'ValidationError')
     this.errors = init.errors
-  }
-
-  static override isInstance(error: unknown): error is ValidationError {
-    return hasMarker(error, 'ValidationError')
   }
 }
 
 /** No API key, or an unknown or revoked one (401). */
 export class UnauthorizedError extends CredlyApiError {
+  static override readonly marker: string = 'UnauthorizedError'
   override name = 'UnauthorizedError'
-  constructor(init: ApiErrorInit) {
-    super(init)
-    markAs(this, 'UnauthorizedError')
-  }
-  static override isInstance(error: unknown): error is UnauthorizedError {
-    return hasMarker(error, 'UnauthorizedError')
-  }
 }
 
 /** The user may not spend what the call needs (402). Thrown by adapters and the AI SDK middleware. */
 export class InsufficientCreditsError extends CredlyApiError {
+  static override readonly marker: string = 'InsufficientCreditsError'
   override name = 'InsufficientCreditsError'
   /** Credits the user can spend now. */
   readonly balance: number | undefined
@@ -176,39 +183,22 @@ export class InsufficientCreditsError extends CredlyApiError {
     },
   ) {
     super({ ...init, status: init.status ?? 402, title: init.title ?? 'Insufficient credits' })
-    markAs(this, 'InsufficientCreditsError')
     this.balance = init.balance
     this.required = init.required
     this.reason = init.reason ?? 'insufficient_credits'
-  }
-
-  static override isInstance(error: unknown): error is InsufficientCreditsError {
-    return hasMarker(error, 'InsufficientCreditsError')
   }
 }
 
 /** The key may not do this (403), e.g. a metering key calling an admin endpoint. */
 export class ForbiddenError extends CredlyApiError {
+  static override readonly marker: string = 'ForbiddenError'
   override name = 'ForbiddenError'
-  constructor(init: ApiErrorInit) {
-    super(init)
-    markAs(this, 'ForbiddenError')
-  }
-  static override isInstance(error: unknown): error is ForbiddenError {
-    return hasMarker(error, 'ForbiddenError')
-  }
 }
 
 /** No such user, transaction or resource in this project (404). */
 export class NotFoundError extends CredlyApiError {
+  static override readonly marker: string = 'NotFoundError'
   override name = 'NotFoundError'
-  constructor(init: ApiErrorInit) {
-    super(init)
-    markAs(this, 'NotFoundError')
-  }
-  static override isInstance(error: unknown): error is NotFoundError {
-    return hasMarker(error, 'NotFoundError')
-  }
 }
 
 /**
@@ -216,18 +206,13 @@ export class NotFoundError extends CredlyApiError {
  * reused with a different body, a transaction already completed differently.
  */
 export class ConflictError extends CredlyApiError {
+  static override readonly marker: string = 'ConflictError'
   override name = 'ConflictError'
-  constructor(init: ApiErrorInit) {
-    super(init)
-    markAs(this, 'ConflictError')
-  }
-  static override isInstance(error: unknown): error is ConflictError {
-    return hasMarker(error, 'ConflictError')
-  }
 }
 
 /** Too many requests or too many credits in a window (429). */
 export class RateLimitError extends CredlyApiError {
+  static override readonly marker: string = 'RateLimitError'
   override name = 'RateLimitError'
   /** Seconds to wait before trying again, from the body or the `Retry-After` header. */
   readonly retryAfterSeconds: number | undefined
@@ -239,49 +224,26 @@ export class RateLimitError extends CredlyApiError {
     },
   ) {
     super({ ...init, status: init.status ?? 429 })
-    markAs(this, 'RateLimitError')
     this.retryAfterSeconds = init.retryAfterSeconds
-  }
-
-  static override isInstance(error: unknown): error is RateLimitError {
-    return hasMarker(error, 'RateLimitError')
   }
 }
 
 /** The server failed (5xx). Retried automatically up to `maxRetries`. */
 export class ServerError extends CredlyApiError {
+  static override readonly marker: string = 'ServerError'
   override name = 'ServerError'
-  constructor(init: ApiErrorInit) {
-    super(init)
-    markAs(this, 'ServerError')
-  }
-  static override isInstance(error: unknown): error is ServerError {
-    return hasMarker(error, 'ServerError')
-  }
 }
 
 /** No response arrived: the server was unreachable or the connection broke. See `cause`. */
 export class CredlyConnectionError extends CredlyError {
+  static override readonly marker: string = 'CredlyConnectionError'
   override name = 'CredlyConnectionError'
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    markAs(this, 'CredlyConnectionError')
-  }
-  static override isInstance(error: unknown): error is CredlyConnectionError {
-    return hasMarker(error, 'CredlyConnectionError')
-  }
 }
 
 /** No response arrived within `timeoutMs`. */
 export class CredlyTimeoutError extends CredlyConnectionError {
+  static override readonly marker: string = 'CredlyTimeoutError'
   override name = 'CredlyTimeoutError'
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    markAs(this, 'CredlyTimeoutError')
-  }
-  static override isInstance(error: unknown): error is CredlyTimeoutError {
-    return hasMarker(error, 'CredlyTimeoutError')
-  }
 }
 
 /** Seconds from `retry-after-ms` or `Retry-After` (seconds or an HTTP date), if present. */
@@ -368,17 +330,4 @@ const statusTitles: Record<number, string> = {
 
 function defaultTitle(status: number): string {
   return statusTitles[status] ?? `HTTP ${status}`
-}
-
-// Markers live on the instance under a global symbol so they survive duplicate package copies.
-function markAs(error: Error, name: string): void {
-  Object.defineProperty(error, Symbol.for(markerPrefix + name), { value: true, enumerable: false })
-}
-
-function hasMarker(error: unknown, name: string): boolean {
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    (error as Record<symbol, unknown>)[Symbol.for(markerPrefix + name)] === true
-  )
 }

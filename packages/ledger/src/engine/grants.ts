@@ -11,6 +11,7 @@ export async function spendFromBuckets(
   to: Account,
   kind: JournalKind,
   transactionId: string | null,
+  memo: Record<string, unknown> | null = null,
 ): Promise<{ parts: HoldPart[]; uncovered: number }> {
   const parts: HoldPart[] = []
   let left = amount
@@ -18,7 +19,7 @@ export async function spendFromBuckets(
     if (left === 0) break
     const take = Math.min(bucket.remaining, left)
     if (take === 0) continue
-    book.move(kind, take, `bucket:${bucket.id}`, to, transactionId)
+    book.move(kind, take, `bucket:${bucket.id}`, to, transactionId, memo)
     parts.push({ bucket_id: bucket.id, amount: take })
     left -= take
   }

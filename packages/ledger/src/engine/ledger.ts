@@ -162,6 +162,14 @@ export function createLedger(options: LedgerOptions): Ledger {
     return { result, user: await book.flush(), project }
   }
 
+  /** One write unit, exactly-once per idempotency key (see `once`). */
+  function writeOnce<T>(
+    scope: { projectId: string; operation: string; key: string | undefined; request: unknown },
+    work: (tx: StoreWriter) => Promise<T>,
+  ): Promise<T> {
+    return store.write((tx) => once(tx, { ...scope, now: clock.now() }, () => work(tx)))
+  }
+
   /** Reads a user, bringing them up to date first if a refill or expiry is due. */
   async function currentUser(
     projectId: string,
@@ -208,19 +216,10 @@ export function createLedger(options: LedgerOptions): Ledger {
 
     async startUsage(projectId, request, writeOptions = {}) {
       const input = parseOrThrow(startUsageRequestSchema, request, 'startUsageTransaction request')
-      return store.write((tx) =>
-        once(
-          tx,
-          {
-            projectId,
-            operation: 'start',
-            key: writeOptions.idempotencyKey,
-            request: input,
-            now: clock.now(),
-          },
-          async () =>
-            (await withUser(projectId, input.user_id, (book) => reserve(book, input), tx)).result,
-        ),
+      return writeOnce(
+        { projectId, operation: 'start', key: writeOptions.idempotencyKey, request: input },
+        async (tx) =>
+          (await withUser(projectId, input.user_id, (book) => reserve(book, input), tx)).result,
       )
     },
 
@@ -235,38 +234,31 @@ export function createLedger(options: LedgerOptions): Ledger {
         transaction.complete_hash === hash
           ? { ok: transaction.complete_result as CompleteUsageResponse }
           : { conflict: notPending(transaction).detail as string }
-      const outcome = await store.write((tx) =>
-        once(
-          tx,
-          {
+      const outcome = await writeOnce(
+        {
+          projectId,
+          operation: 'complete',
+          key: writeOptions.idempotencyKey,
+          request: { transaction_id: transactionId, ...input },
+        },
+        async (tx): Promise<Outcome<CompleteUsageResponse>> => {
+          const transaction = await transactionOf(tx, projectId, transactionId)
+          // A resolved transaction never changes again, so it needs no lock to answer.
+          if (transaction.status !== 'pending') return replayOrConflict(transaction)
+          const { result } = await withUser(
             projectId,
-            operation: 'complete',
-            key: writeOptions.idempotencyKey,
-            request: { transaction_id: transactionId, ...input },
-            now: clock.now(),
-          },
-          async (): Promise<Outcome<CompleteUsageResponse>> => {
-            const transaction = await transactionOf(tx, projectId, transactionId)
-            // A resolved transaction never changes again, so it needs no lock to answer.
-            if (transaction.status !== 'pending') return replayOrConflict(transaction)
-            const { result } = await withUser(
-              projectId,
-              transaction.user_id,
-              async (book) => {
-                // Read again under the user's lock (every change to a transaction holds it); an
-                // expiry settled just now by settleDue is committed and then reported.
-                const current = (await tx.getTransaction(
-                  projectId,
-                  transactionId,
-                )) as TransactionRow
-                if (current.status !== 'pending') return replayOrConflict(current)
-                return { ok: await settle(book, current, input, hash) }
-              },
-              tx,
-            )
-            return result
-          },
-        ),
+            transaction.user_id,
+            async (book) => {
+              // Read again under the user's lock (every change to a transaction holds it); an
+              // expiry settled just now by settleDue is committed and then reported.
+              const current = (await tx.getTransaction(projectId, transactionId)) as TransactionRow
+              if (current.status !== 'pending') return replayOrConflict(current)
+              return { ok: await settle(book, current, input, hash) }
+            },
+            tx,
+          )
+          return result
+        },
       )
       return unwrap(outcome)
     },
@@ -277,69 +269,47 @@ export function createLedger(options: LedgerOptions): Ledger {
         request,
         'extendUsageTransaction request',
       )
-      const outcome = await store.write((tx) =>
-        once(
-          tx,
-          {
+      const outcome = await writeOnce(
+        { projectId, operation: 'extend', key: writeOptions.idempotencyKey, request: input },
+        async (tx): Promise<Outcome<Transaction>> => {
+          const transaction = await transactionOf(tx, projectId, input.transaction_id)
+          if (transaction.status !== 'pending')
+            return { conflict: notPending(transaction).detail as string }
+          const { result } = await withUser(
             projectId,
-            operation: 'extend',
-            key: writeOptions.idempotencyKey,
-            request: input,
-            now: clock.now(),
-          },
-          async (): Promise<Outcome<Transaction>> => {
-            const transaction = await transactionOf(tx, projectId, input.transaction_id)
-            if (transaction.status !== 'pending')
-              return { conflict: notPending(transaction).detail as string }
-            const { result } = await withUser(
-              projectId,
-              transaction.user_id,
-              async (book, project) => {
-                const current = (await tx.getTransaction(
-                  projectId,
-                  input.transaction_id,
-                )) as TransactionRow
-                if (current.status !== 'pending')
-                  return { conflict: notPending(current).detail as string }
-                const ttl = input.ttl_seconds ?? project.config.reservations.ttl_seconds
-                const extended = { ...current, expires_at: book.now + ttl * 1000 }
-                await tx.updateTransaction(extended)
-                return { ok: toTransaction(extended) }
-              },
-              tx,
-            )
-            return result
-          },
-        ),
+            transaction.user_id,
+            async (book, project) => {
+              const current = (await tx.getTransaction(
+                projectId,
+                input.transaction_id,
+              )) as TransactionRow
+              if (current.status !== 'pending')
+                return { conflict: notPending(current).detail as string }
+              const ttl = input.ttl_seconds ?? project.config.reservations.ttl_seconds
+              const extended = { ...current, expires_at: book.now + ttl * 1000 }
+              await tx.updateTransaction(extended)
+              return { ok: toTransaction(extended) }
+            },
+            tx,
+          )
+          return result
+        },
       )
       return unwrap(outcome)
     },
 
     async createUser(projectId, request, writeOptions = {}) {
       const input = parseOrThrow(createUserRequestSchema, request, 'createUser request')
-      return store.write(async (tx) => {
-        const project = await loadProject(tx, projectId)
-        return once(
-          tx,
-          {
-            projectId,
-            operation: 'create_user',
-            key: writeOptions.idempotencyKey,
-            request: input,
-            now: clock.now(),
-          },
-          async () =>
-            toUser(
-              await insertUser(
-                tx,
-                project.config,
-                { ...input, project_id: projectId },
-                clock.now(),
-              ),
-              project.config,
-            ),
-        )
-      })
+      return writeOnce(
+        { projectId, operation: 'create_user', key: writeOptions.idempotencyKey, request: input },
+        async (tx) => {
+          const { config } = await loadProject(tx, projectId)
+          return toUser(
+            await insertUser(tx, config, { ...input, project_id: projectId }, clock.now()),
+            config,
+          )
+        },
+      )
     },
 
     async getUser(projectId, userId) {
@@ -389,46 +359,33 @@ export function createLedger(options: LedgerOptions): Ledger {
 
     async deleteUser(projectId, userId, writeOptions = {}) {
       const id = parseOrThrow(userIdSchema, userId, 'user_id', 'user_id')
-      return store.write((tx) =>
-        once(
-          tx,
-          {
-            projectId,
-            operation: 'delete_user',
-            key: writeOptions.idempotencyKey,
-            request: { user_id: id },
-            now: clock.now(),
-          },
-          async () => {
-            await withUser(projectId, id, (book) => deleteUser(book), tx)
-            return { user_id: id, deleted: true as const }
-          },
-        ),
+      return writeOnce(
+        {
+          projectId,
+          operation: 'delete_user',
+          key: writeOptions.idempotencyKey,
+          request: { user_id: id },
+        },
+        async (tx) => {
+          await withUser(projectId, id, (book) => deleteUser(book), tx)
+          return { user_id: id, deleted: true as const }
+        },
       )
     },
 
     async changeUserTier(projectId, request, writeOptions = {}) {
       const input = parseOrThrow(changeUserTierRequestSchema, request, 'changeUserTier request')
-      return store.write((tx) =>
-        once(
-          tx,
-          {
+      return writeOnce(
+        { projectId, operation: 'change_tier', key: writeOptions.idempotencyKey, request: input },
+        async (tx) => {
+          const { user, project } = await withUser(
             projectId,
-            operation: 'change_tier',
-            key: writeOptions.idempotencyKey,
-            request: input,
-            now: clock.now(),
-          },
-          async () => {
-            const { user, project } = await withUser(
-              projectId,
-              input.user_id,
-              (book) => changeTier(book, input.tier_id, input.reset_balance ?? false),
-              tx,
-            )
-            return toUser(user, project.config)
-          },
-        ),
+            input.user_id,
+            (book) => changeTier(book, input.tier_id, input.reset_balance ?? false),
+            tx,
+          )
+          return toUser(user, project.config)
+        },
       )
     },
 
@@ -443,40 +400,31 @@ export function createLedger(options: LedgerOptions): Ledger {
           errors: [{ path: 'expires_at', message: `${input.expires_at} is not in the future` }],
         })
       }
-      return store.write((tx) =>
-        once(
-          tx,
-          {
-            projectId,
-            operation: 'grant',
-            key: writeOptions.idempotencyKey,
-            request: input,
-            now: clock.now(),
-          },
-          async () =>
-            (
-              await withUser(
-                projectId,
-                input.user_id,
-                async (book) => {
-                  const bucket = await book.addBucket(
-                    {
-                      id: newId('grant'),
-                      kind: 'grant',
-                      credits: toMicro(input.credits),
-                      expires_at: expiresAt,
-                      reason: input.reason ?? null,
-                      created_at: book.now,
-                    },
-                    'grant',
-                    input.reason === undefined ? null : { reason: input.reason },
-                  )
-                  return toGrant(bucket, input.user_id)
-                },
-                tx,
-              )
-            ).result,
-        ),
+      return writeOnce(
+        { projectId, operation: 'grant', key: writeOptions.idempotencyKey, request: input },
+        async (tx) =>
+          (
+            await withUser(
+              projectId,
+              input.user_id,
+              async (book) => {
+                const bucket = await book.addBucket(
+                  {
+                    id: newId('grant'),
+                    kind: 'grant',
+                    credits: toMicro(input.credits),
+                    expires_at: expiresAt,
+                    reason: input.reason ?? null,
+                    created_at: book.now,
+                  },
+                  'grant',
+                  input.reason === undefined ? null : { reason: input.reason },
+                )
+                return toGrant(bucket, input.user_id)
+              },
+              tx,
+            )
+          ).result,
       )
     },
 

@@ -106,7 +106,11 @@ export async function reserve(book: Book, input: StartInput): Promise<StartUsage
   }
 
   const id = newId('transaction')
-  const { parts, uncovered } = await spendFromBuckets(book, amount, `hold:${id}`, 'reserve', id)
+  const { parts, uncovered } = await spendFromBuckets(book, amount, `hold:${id}`, 'reserve', id, {
+    model: input.model,
+    price,
+    tokens: input.provisional_tokens ?? null,
+  })
   if (uncovered > 0)
     throw new Error('ledger: available credits did not cover a reservation they allowed')
   const row: TransactionRow = {
@@ -155,10 +159,17 @@ export async function settle(
   requestHash: string,
 ): Promise<CompleteUsageResponse> {
   const used = priceTokens(transaction.price, input.finalized_tokens)
+  // Every charge entry names the price and tokens it was computed from.
+  const memo = {
+    model: transaction.model,
+    price: transaction.price,
+    tokens: input.finalized_tokens,
+  }
   let toCharge = Math.min(used, transaction.reserved)
   for (const part of transaction.hold_parts) {
     const charged = Math.min(part.amount, toCharge)
-    if (charged > 0) book.move('charge', charged, `hold:${transaction.id}`, 'spent', transaction.id)
+    if (charged > 0)
+      book.move('charge', charged, `hold:${transaction.id}`, 'spent', transaction.id, memo)
     toCharge -= charged
     await returnHoldPart(book, part, part.amount - charged, transaction.id)
   }

@@ -1,4 +1,5 @@
 import type { ProjectConfigInput } from 'credly'
+import { expect } from 'vitest'
 import { createTestClock, type TestClock } from '../clock.ts'
 import { createLedger, type Ledger } from '../engine/ledger.ts'
 import type { Store } from '../stores/store.ts'
@@ -56,5 +57,15 @@ export async function openHarness(
       await store.close()
       await cleanup?.()
     },
+  }
+}
+
+/** After a test: the journal must still agree with every balance; then the store closes. */
+export async function verifyAndClose(harness: LedgerHarness | undefined): Promise<void> {
+  if (!harness) return
+  try {
+    expect((await harness.ledger.verify(harness.projectId)).differences).toEqual([])
+  } finally {
+    await harness.close()
   }
 }

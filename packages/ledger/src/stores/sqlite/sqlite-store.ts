@@ -126,32 +126,18 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return row && toTransactionRow(row)
     },
     async listTransactions(query: TransactionListQuery) {
-      const where = ['project_id = ?']
-      const params: SQLInputValue[] = [query.project_id]
-      if (query.user_id !== undefined) {
-        where.push('user_id = ?')
-        params.push(query.user_id)
-      }
-      if (query.status !== undefined) {
-        where.push('status = ?')
-        params.push(query.status)
-      }
-      if (query.model !== undefined) {
-        where.push('model = ?')
-        params.push(query.model)
-      }
-      if (query.feature_identifier !== undefined) {
-        where.push('feature_identifier = ?')
-        params.push(query.feature_identifier)
-      }
-      if (query.created_after !== undefined) {
-        where.push('created_at >= ?')
-        params.push(query.created_after)
-      }
-      if (query.created_before !== undefined) {
-        where.push('created_at < ?')
-        params.push(query.created_before)
-      }
+      const filters: Array<[string, SQLInputValue | undefined]> = [
+        ['project_id = ?', query.project_id],
+        ['user_id = ?', query.user_id],
+        ['status = ?', query.status],
+        ['model = ?', query.model],
+        ['feature_identifier = ?', query.feature_identifier],
+        ['created_at >= ?', query.created_after],
+        ['created_at < ?', query.created_before],
+      ]
+      const present = filters.filter(([, value]) => value !== undefined)
+      const where = present.map(([clause]) => clause)
+      const params = present.map(([, value]) => value as SQLInputValue)
       if (query.before !== undefined) {
         where.push('(created_at < ? OR (created_at = ? AND id < ?))')
         params.push(query.before.created_at, query.before.created_at, query.before.id)

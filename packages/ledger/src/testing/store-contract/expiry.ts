@@ -1,6 +1,12 @@
 import { ConflictError, problemSlug } from 'credly'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type LedgerHarness, openHarness, type StoreFactory, testConfig } from '../harness.ts'
+import {
+  type LedgerHarness,
+  openHarness,
+  type StoreFactory,
+  testConfig,
+  verifyAndClose,
+} from '../harness.ts'
 
 const MINUTE = 60_000
 
@@ -8,10 +14,7 @@ const MINUTE = 60_000
 export function expirySuite(factory: StoreFactory): void {
   describe('reservation expiry', () => {
     let h: LedgerHarness
-    afterEach(async () => {
-      expect((await h.ledger.verify(h.projectId)).differences).toEqual([])
-      await h.close()
-    })
+    afterEach(() => verifyAndClose(h))
 
     const open = async (onExpire: 'charge' | 'release') => {
       h = await openHarness(factory, {
@@ -112,10 +115,7 @@ export function expirySuite(factory: StoreFactory): void {
 
   describe('grant expiry', () => {
     let h: LedgerHarness
-    afterEach(async () => {
-      expect((await h.ledger.verify(h.projectId)).differences).toEqual([])
-      await h.close()
-    })
+    afterEach(() => verifyAndClose(h))
 
     it('spends the soonest-expiring grant first and expires the remainder through the journal', async () => {
       h = await openHarness(factory)

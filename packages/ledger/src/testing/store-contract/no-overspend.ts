@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { type LedgerHarness, openHarness, type StoreFactory } from '../harness.ts'
+import { type LedgerHarness, openHarness, type StoreFactory, verifyAndClose } from '../harness.ts'
 
 /** Rule 3: concurrent starts against a balance that fits exactly k of them: exactly k continue. */
 export function noOverspendSuite(factory: StoreFactory): void {
@@ -8,10 +8,7 @@ export function noOverspendSuite(factory: StoreFactory): void {
     beforeEach(async () => {
       h = await openHarness(factory)
     })
-    afterEach(async () => {
-      expect((await h.ledger.verify(h.projectId)).differences).toEqual([])
-      await h.close()
-    })
+    afterEach(() => verifyAndClose(h))
 
     it.each([0, 1, 7, 37, 64])(
       '64 concurrent starts against a balance for exactly %i: exactly that many continue',

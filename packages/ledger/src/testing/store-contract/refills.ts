@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { type LedgerHarness, openHarness, type StoreFactory } from '../harness.ts'
+import { type LedgerHarness, openHarness, type StoreFactory, verifyAndClose } from '../harness.ts'
 
 const DAY = 86_400_000
 
@@ -7,10 +7,7 @@ const DAY = 86_400_000
 export function refillsSuite(factory: StoreFactory): void {
   describe('refills', () => {
     let h: LedgerHarness
-    afterEach(async () => {
-      expect((await h.ledger.verify(h.projectId)).differences).toEqual([])
-      await h.close()
-    })
+    afterEach(() => verifyAndClose(h))
 
     const spend = async (userId: string, credits: number) => {
       const start = await h.ledger.startUsage(h.projectId, { user_id: userId, model: 'unit' })

@@ -1,6 +1,6 @@
 import { ConflictError, NotFoundError, problemSlug, ValidationError } from 'credly'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { type LedgerHarness, openHarness, type StoreFactory } from '../harness.ts'
+import { type LedgerHarness, openHarness, type StoreFactory, verifyAndClose } from '../harness.ts'
 
 /** Reserve, settle, refund, overrun, failure and the journal that records them. */
 export function twoPhaseSuite(factory: StoreFactory): void {
@@ -10,10 +10,7 @@ export function twoPhaseSuite(factory: StoreFactory): void {
       h = await openHarness(factory)
       await h.ledger.createUser(h.projectId, { user_id: 'ann' })
     })
-    afterEach(async () => {
-      expect((await h.ledger.verify(h.projectId)).differences).toEqual([])
-      await h.close()
-    })
+    afterEach(() => verifyAndClose(h))
 
     it('reserves the provisional price and refunds the difference on complete', async () => {
       const start = await h.ledger.startUsage(h.projectId, {
@@ -280,10 +277,7 @@ export function twoPhaseSuite(factory: StoreFactory): void {
       h = await openHarness(factory)
       await h.ledger.createUser(h.projectId, { user_id: 'ann' })
     })
-    afterEach(async () => {
-      expect((await h.ledger.verify(h.projectId)).differences).toEqual([])
-      await h.close()
-    })
+    afterEach(() => verifyAndClose(h))
 
     it('returns the first result for a repeated complete and refuses a different body', async () => {
       const start = await h.ledger.startUsage(h.projectId, {

@@ -1,6 +1,12 @@
 import { NotFoundError, problemSlug } from 'credly'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { type LedgerHarness, openHarness, type StoreFactory, testConfig } from '../harness.ts'
+import {
+  type LedgerHarness,
+  openHarness,
+  type StoreFactory,
+  testConfig,
+  verifyAndClose,
+} from '../harness.ts'
 
 /** Users and history, credit rate limits, and project isolation (rule 8). */
 export function usersAndLimitsSuite(factory: StoreFactory): void {
@@ -9,10 +15,7 @@ export function usersAndLimitsSuite(factory: StoreFactory): void {
     beforeEach(async () => {
       h = await openHarness(factory)
     })
-    afterEach(async () => {
-      expect((await h.ledger.verify(h.projectId)).differences).toEqual([])
-      await h.close()
-    })
+    afterEach(() => verifyAndClose(h))
 
     it('pages users in id order and filters by tier', async () => {
       for (const id of ['carol', 'alice', 'bob', 'dave']) {
@@ -110,10 +113,7 @@ export function usersAndLimitsSuite(factory: StoreFactory): void {
 
   describe('credit rate limits', () => {
     let h: LedgerHarness
-    afterEach(async () => {
-      expect((await h.ledger.verify(h.projectId)).differences).toEqual([])
-      await h.close()
-    })
+    afterEach(() => verifyAndClose(h))
 
     it('counts reserved and settled credits per window and says when to retry', async () => {
       h = await openHarness(factory, testConfig, '2026-01-31T12:00:10.000Z')
