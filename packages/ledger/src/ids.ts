@@ -7,6 +7,7 @@ export const idPrefixes = {
   transaction: 'txn',
   grant: 'grt',
   refill: 'rfl',
+  apiKey: 'key',
 } as const
 
 /**
@@ -14,8 +15,13 @@ export const idPrefixes = {
  * rather than sequential, so ids reveal nothing and two processes never collide.
  */
 export function newId(kind: keyof typeof idPrefixes): string {
+  return `${idPrefixes[kind]}_${randomBase32(16)}`
+}
+
+/** `bytes` random bytes in lowercase base32 (RFC 4648 alphabet, no padding). */
+export function randomBase32(byteCount: number): string {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz234567'
-  const bytes = randomBytes(16)
+  const bytes = randomBytes(byteCount)
   let bits = 0
   let value = 0
   let out = ''
@@ -28,5 +34,5 @@ export function newId(kind: keyof typeof idPrefixes): string {
     }
   }
   if (bits > 0) out += alphabet[(value << (5 - bits)) & 31]
-  return `${idPrefixes[kind]}_${out}`
+  return out
 }

@@ -1,5 +1,12 @@
 export { type Clock, systemClock } from './clock.ts'
 export {
+  type ApiKeyIdentity,
+  type ApiKeyInfo,
+  type ApiKeyScope,
+  type CreatedApiKey,
+  hashApiKey,
+} from './engine/api-keys.ts'
+export {
   createLedger,
   type Ledger,
   type LedgerOptions,
@@ -14,6 +21,7 @@ export { createStore } from './open-store.ts'
 export { createSqliteStore, type SqliteStoreOptions } from './stores/sqlite/sqlite-store.ts'
 export type {
   Account,
+  ApiKeyRow,
   BucketRow,
   HoldPart,
   IdempotencyRow,

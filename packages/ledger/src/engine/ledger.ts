@@ -38,6 +38,17 @@ import { type Clock, systemClock } from '../clock.ts'
 import { newId } from '../ids.ts'
 import { toCredits, toMicro } from '../money.ts'
 import type { ProjectRow, Store, StoreWriter, TransactionRow, UserRow } from '../stores/store.ts'
+import {
+  type ApiKeyIdentity,
+  type ApiKeyInfo,
+  type ApiKeyScope,
+  authenticateApiKey,
+  type CreatedApiKey,
+  createApiKey,
+  listApiKeys,
+  projectNotFound,
+  revokeApiKey,
+} from './api-keys.ts'
 import { Book } from './book.ts'
 import { once, requestHash } from './idempotency.ts'
 import { notPending, reserve, settle, settleDue } from './reservations.ts'
@@ -122,6 +133,17 @@ export interface Ledger {
   startSweeper(options?: { intervalMs?: number; onError?: (error: unknown) => void }): () => void
   /** Recomputes every balance of a project from the journal and reports any difference. */
   verify(projectId: string): Promise<VerifyReport>
+  /** Every project, oldest first. */
+  listProjects(): Promise<Project[]>
+  /** Creates an API key; its secret is in the result only. */
+  createApiKey(
+    projectId: string,
+    options: { scope: ApiKeyScope; name?: string },
+  ): Promise<CreatedApiKey>
+  /** Who a secret belongs to, or undefined for an unknown or revoked key. */
+  authenticateApiKey(secret: string): Promise<ApiKeyIdentity | undefined>
+  listApiKeys(projectId: string): Promise<ApiKeyInfo[]>
+  revokeApiKey(projectId: string, keyId: string): Promise<void>
 }
 
 /** Creates the credit engine over a store. */
@@ -135,14 +157,7 @@ export function createLedger(options: LedgerOptions): Ledger {
     projectId: string,
   ) {
     const project = await tx.getProject(projectId)
-    if (!project) {
-      throw new NotFoundError({
-        status: 404,
-        title: 'Not Found',
-        detail: `No project "${projectId}".`,
-        type: problemType('not-found'),
-      })
-    }
+    if (!project) throw projectNotFound(projectId)
     return project
   }
 
@@ -509,6 +524,16 @@ export function createLedger(options: LedgerOptions): Ledger {
       timer.unref()
       return () => clearInterval(timer)
     },
+
+    async listProjects() {
+      return (await store.read((tx) => tx.listProjects())).map(toProject)
+    },
+
+    createApiKey: (projectId, keyOptions) =>
+      createApiKey(store, projectId, keyOptions, clock.now()),
+    authenticateApiKey: (secret) => authenticateApiKey(store, secret),
+    listApiKeys: (projectId) => listApiKeys(store, projectId),
+    revokeApiKey: (projectId, keyId) => revokeApiKey(store, projectId, keyId, clock.now()),
 
     async verify(projectId) {
       return store.read(async (tx) => {

@@ -126,6 +126,20 @@ export type IdempotencyRow = {
   created_at: number
 }
 
+/** An API key as stored: only a hash of the secret, never the secret. */
+export type ApiKeyRow = {
+  id: string
+  project_id: string
+  name: string | null
+  scope: 'admin' | 'metering'
+  /** The first characters of the secret, shown in listings so a key can be recognised. */
+  prefix: string
+  /** SHA-256 of the secret, hex. */
+  hash: string
+  created_at: number
+  revoked_at: number | null
+}
+
 export type UserListQuery = { project_id: string; limit: number; after?: string; tier_id?: string }
 
 export type TransactionListQuery = {
@@ -168,6 +182,10 @@ export interface StoreReader {
   listAllBuckets(projectId: string): Promise<BucketRow[]>
   /** Every transaction of a project (for verify). */
   listAllTransactions(projectId: string): Promise<TransactionRow[]>
+  /** Every project, oldest first. */
+  listProjects(): Promise<ProjectRow[]>
+  getApiKeyByHash(hash: string): Promise<ApiKeyRow | undefined>
+  listApiKeys(projectId: string): Promise<ApiKeyRow[]>
   /** Ids of projects with a user whose `next_event_at` is at or before `now` (for the sweeper). */
   listDueUsers(now: number, limit: number): Promise<Array<{ project_id: string; user_id: string }>>
 }
@@ -190,6 +208,9 @@ export interface StoreWriter extends StoreReader {
   updateTransaction(row: TransactionRow): Promise<void>
   appendJournal(entries: JournalEntryInput[]): Promise<void>
   putIdempotency(row: IdempotencyRow): Promise<void>
+  insertApiKey(row: ApiKeyRow): Promise<void>
+  /** Marks a key revoked; false if the project has no such live key. */
+  revokeApiKey(projectId: string, id: string, at: number): Promise<boolean>
   /** Forgets idempotency keys stored before `before`; returns how many. */
   pruneIdempotency(before: number): Promise<number>
 }

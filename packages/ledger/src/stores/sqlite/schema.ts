@@ -96,4 +96,17 @@ export const migrations: string[] = [
     PRIMARY KEY (project_id, scope, key)
   ) STRICT;
   `,
+  `
+  CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    name TEXT,
+    scope TEXT NOT NULL CHECK (scope IN ('admin', 'metering')),
+    prefix TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+  ) STRICT;
+  CREATE INDEX api_keys_project ON api_keys (project_id, created_at);
+  `,
 ]

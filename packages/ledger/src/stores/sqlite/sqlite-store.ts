@@ -1,5 +1,6 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite'
 import type {
+  ApiKeyRow,
   BucketRow,
   IdempotencyRow,
   JournalEntry,
@@ -224,6 +225,23 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     async listAllTransactions(projectId) {
       return all('SELECT * FROM transactions WHERE project_id = ?', projectId).map(toTransactionRow)
     },
+    async listProjects() {
+      return all('SELECT * FROM projects ORDER BY created_at, id').map((row) => ({
+        id: row.id as string,
+        config: JSON.parse(row.config as string),
+        created_at: row.created_at as number,
+      }))
+    },
+    async getApiKeyByHash(hash) {
+      const row = get('SELECT * FROM api_keys WHERE hash = ?', hash)
+      return row && toApiKeyRow(row)
+    },
+    async listApiKeys(projectId) {
+      return all(
+        'SELECT * FROM api_keys WHERE project_id = ? ORDER BY created_at, id',
+        projectId,
+      ).map(toApiKeyRow)
+    },
     async listDueUsers(now, limit) {
       return all(
         `SELECT project_id, user_id FROM users WHERE deleted_at IS NULL AND next_event_at <= ?
@@ -351,6 +369,29 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         JSON.stringify(row.response ?? null),
         row.created_at,
       )
+    },
+    async insertApiKey(row: ApiKeyRow) {
+      run(
+        `INSERT INTO api_keys (id, project_id, name, scope, prefix, hash, created_at, revoked_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        row.id,
+        row.project_id,
+        row.name,
+        row.scope,
+        row.prefix,
+        row.hash,
+        row.created_at,
+        row.revoked_at,
+      )
+    },
+    async revokeApiKey(projectId, id, at) {
+      const result = run(
+        'UPDATE api_keys SET revoked_at = ? WHERE project_id = ? AND id = ? AND revoked_at IS NULL',
+        at,
+        projectId,
+        id,
+      )
+      return Number(result.changes) === 1
     },
     async pruneIdempotency(before) {
       return Number(run('DELETE FROM idempotency WHERE created_at < ?', before).changes)
@@ -524,6 +565,19 @@ function toUserRow(row: Record<string, unknown>): UserRow {
     refills_applied: row.refills_applied as number,
     next_event_at: (row.next_event_at as number | null) ?? null,
     deleted_at: (row.deleted_at as number | null) ?? null,
+  }
+}
+
+function toApiKeyRow(row: Record<string, unknown>): ApiKeyRow {
+  return {
+    id: row.id as string,
+    project_id: row.project_id as string,
+    name: (row.name as string | null) ?? null,
+    scope: row.scope as ApiKeyRow['scope'],
+    prefix: row.prefix as string,
+    hash: row.hash as string,
+    created_at: row.created_at as number,
+    revoked_at: (row.revoked_at as number | null) ?? null,
   }
 }
 

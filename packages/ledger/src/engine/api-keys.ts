@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto'
+import { NotFoundError, problemType } from 'credly'
+import { newId, randomBase32 } from '../ids.ts'
+import type { ApiKeyRow, Store } from '../stores/store.ts'
+
+/** What a key may do: `metering` (usage, users, reads) or `admin` (everything). */
+export type ApiKeyScope = ApiKeyRow['scope']
+
+/** An API key as listed: never its secret. */
+export type ApiKeyInfo = {
+  id: string
+  name: string | null
+  scope: ApiKeyScope
+  /** The start of the secret, to recognise a key by. */
+  prefix: string
+  created_at: string
+  revoked_at: string | null
+}
+
+/** A new key: `key` is the secret, shown this once and stored only as a hash. */
+export type CreatedApiKey = ApiKeyInfo & { key: string }
+
+/** Who a valid key belongs to. */
+export type ApiKeyIdentity = { key_id: string; project_id: string; scope: ApiKeyScope }
+
+/** SHA-256 of a secret. A key has 128 random bits, so a fast hash is as safe as a slow one. */
+export function hashApiKey(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex')
+}
+
+/** Creates a key for a project: `ck_admin_...` or `ck_meter_...` with 128 random bits. */
+export async function createApiKey(
+  store: Store,
+  projectId: string,
+  options: { scope: ApiKeyScope; name?: string | undefined },
+  now: number,
+): Promise<CreatedApiKey> {
+  const key = `ck_${options.scope === 'admin' ? 'admin' : 'meter'}_${randomBase32(16)}`
+  const row: ApiKeyRow = {
+    id: newId('apiKey'),
+    project_id: projectId,
+    name: options.name ?? null,
+    scope: options.scope,
+    prefix: key.slice(0, 14),
+    hash: hashApiKey(key),
+    created_at: now,
+    revoked_at: null,
+  }
+  await store.write(async (tx) => {
+    if (!(await tx.getProject(projectId))) throw projectNotFound(projectId)
+    await tx.insertApiKey(row)
+  })
+  return { ...toApiKeyInfo(row), key }
+}
+
+/** The project and scope of a live key, or undefined for an unknown or revoked one. */
+export async function authenticateApiKey(
+  store: Store,
+  secret: string,
+): Promise<ApiKeyIdentity | undefined> {
+  const row = await store.read((tx) => tx.getApiKeyByHash(hashApiKey(secret)))
+  if (!row || row.revoked_at !== null) return undefined
+  return { key_id: row.id, project_id: row.project_id, scope: row.scope }
+}
+
+export async function listApiKeys(store: Store, projectId: string): Promise<ApiKeyInfo[]> {
+  return (await store.read((tx) => tx.listApiKeys(projectId))).map(toApiKeyInfo)
+}
+
+/** Revokes a key; it fails on the next request that uses it. */
+export async function revokeApiKey(
+  store: Store,
+  projectId: string,
+  keyId: string,
+  now: number,
+): Promise<void> {
+  const revoked = await store.write((tx) => tx.revokeApiKey(projectId, keyId, now))
+  if (!revoked) {
+    throw new NotFoundError({
+      status: 404,
+      title: 'Not Found',
+      detail: `No live API key "${keyId}" in this project.`,
+      type: problemType('not-found'),
+    })
+  }
+}
+
+function toApiKeyInfo(row: ApiKeyRow): ApiKeyInfo {
+  return {
+    id: row.id,
+    name: row.name,
+    scope: row.scope,
+    prefix: row.prefix,
+    created_at: new Date(row.created_at).toISOString(),
+    revoked_at: row.revoked_at === null ? null : new Date(row.revoked_at).toISOString(),
+  }
+}
+
+export function projectNotFound(projectId: string): NotFoundError {
+  return new NotFoundError({
+    status: 404,
+    title: 'Not Found',
+    detail: `No project "${projectId}".`,
+    type: problemType('not-found'),
+  })
+}

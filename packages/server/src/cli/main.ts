@@ -1,0 +1,426 @@
+import { readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { createLedger, createStore, type Ledger, type Store } from '@credly/ledger'
+import {
+  CredlyError,
+  type ProjectConfig,
+  projectConfigSchema,
+  toFieldErrors,
+  VERSION,
+} from 'credly'
+import { createApp } from '../app.ts'
+import { jsonLogger } from '../logger.ts'
+import { startServer } from '../serve.ts'
+
+const HELP = `credly ${VERSION}: meter LLM usage as credits
+
+Usage:
+  credly serve   [--config FILE] [--database PATH|URL] [--port N] [--host H] [--project ID]
+  credly init    --config FILE [--database PATH|URL] [--json]
+  credly keys    create --scope admin|metering [--name NAME] | list | revoke KEY_ID   [--project ID]
+  credly users   list | show USER_ID | grant USER_ID --credits N [--expires-at ISO] [--reason TEXT]   [--project ID]
+  credly verify  [--database PATH|URL] [--project ID]
+
+The database is a SQLite file (default ./credly.db, created if missing), or a postgres:// URL;
+--database wins over DATABASE_URL. --project may be left out while the database has one project.
+
+serve   runs the HTTP API (default 127.0.0.1:8787) with JSON logs on stdout. With --config, the
+        file's models and tiers replace the project's (a new database gets a project, and its
+        keys are printed once). SIGTERM or SIGINT finishes requests in flight, then exits.
+init    creates a project from a config file and prints its admin and metering keys, once.
+keys    creates, lists or revokes the project's API keys (secrets are shown only on create).
+users   lists users, shows one, or grants credits (a top-up).
+verify  recomputes every balance from the journal; exits 1 if anything differs.
+`
+
+/** Thrown for a mistake of the caller's: printed without a stack, exit code 2. */
+class UsageError extends Error {}
+
+type Output = { out: (text: string) => void; err: (text: string) => void }
+
+/**
+ * Runs the CLI with `argv` (without `node` and the script). Resolves to the exit code; `serve`
+ * resolves only when the server has shut down.
+ */
+export async function runCli(
+  argv: string[],
+  output: Output = defaultOutput,
+  signals: NodeJS.EventEmitter = process,
+): Promise<number> {
+  const [command, ...rest] = argv
+  try {
+    switch (command) {
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        output.out(HELP)
+        return 0
+      case '-v':
+      case '--version':
+        output.out(`${VERSION}\n`)
+        return 0
+      case 'serve':
+        return await serveCommand(rest, output, signals)
+      case 'init':
+        return await initCommand(rest, output)
+      case 'keys':
+        return await keysCommand(rest, output)
+      case 'users':
+        return await usersCommand(rest, output)
+      case 'verify':
+        return await verifyCommand(rest, output)
+      default:
+        throw new UsageError(
+          `unknown command "${command}". Run \`credly --help\` for the commands.`,
+        )
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      output.err(`credly: ${error.message}\n`)
+      return 2
+    }
+    output.err(`credly: ${describeError(error)}\n`)
+    return 1
+  }
+}
+
+const databaseOption = { database: { type: 'string' } } as const
+const projectOption = { project: { type: 'string' } } as const
+
+function parse<const O extends Record<string, { type: 'string' | 'boolean' }>>(
+  args: string[],
+  options: O,
+) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true })
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}. Run \`credly --help\` for the options.`)
+  }
+}
+
+function openLedger(database: string | undefined): {
+  ledger: Ledger
+  store: Store
+  database: string
+} {
+  const name = database ?? process.env.DATABASE_URL ?? './credly.db'
+  let store: Store
+  try {
+    store = createStore(name)
+  } catch (error) {
+    throw new CredlyError(`cannot open the database "${name}": ${(error as Error).message}`, {
+      cause: error,
+    })
+  }
+  return { ledger: createLedger({ store }), store, database: name }
+}
+
+/** Reads and validates a config file, naming each bad field. */
+function readConfig(path: string): ProjectConfig {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new UsageError(`cannot read the config file "${path}": ${(error as Error).message}`)
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (error) {
+    throw new UsageError(`the config file "${path}" is not valid JSON: ${(error as Error).message}`)
+  }
+  const result = projectConfigSchema.safeParse(json)
+  if (!result.success) {
+    const fields = toFieldErrors(result.error)
+      .map((field) => `  ${field.path || '(top level)'}: ${field.message}`)
+      .join('\n')
+    throw new UsageError(
+      `the config file "${path}" is invalid:\n${fields}\nIt needs "models" (credits per million tokens, e.g. {"gpt-4o": {"input": 2.5, "output": 10}}) and "tiers" (e.g. {"free": {"credits": 100}}).`,
+    )
+  }
+  return result.data
+}
+
+/** The project named by --project, or the only one in the database. */
+async function resolveProject(ledger: Ledger, project: string | undefined): Promise<string> {
+  if (project !== undefined) {
+    await ledger.getProject(project)
+    return project
+  }
+  const projects = await ledger.listProjects()
+  if (projects.length === 1) return (projects[0] as { id: string }).id
+  if (projects.length === 0)
+    throw new UsageError(
+      'the database has no project yet. Create one with `credly init --config FILE`.',
+    )
+  throw new UsageError(
+    `the database has ${projects.length} projects; name one with --project (${projects.map((p) => p.id).join(', ')}).`,
+  )
+}
+
+async function initCommand(args: string[], output: Output): Promise<number> {
+  const { values } = parse(args, {
+    config: { type: 'string' },
+    json: { type: 'boolean' },
+    ...databaseOption,
+  })
+  if (!values.config)
+    throw new UsageError("init needs --config FILE (the project's models and tiers).")
+  const config = readConfig(values.config)
+  const { ledger, store, database } = openLedger(values.database)
+  try {
+    const created = await createProjectWithKeys(ledger, config)
+    if (values.json) {
+      output.out(`${JSON.stringify(created)}\n`)
+    } else {
+      output.out(
+        `Created project ${created.project_id} in ${database}.\n\n` +
+          `  admin key:    ${created.admin_key}\n  metering key: ${created.metering_key}\n\n` +
+          'These keys are shown once and stored only as hashes. Give the metering key to your app:\n' +
+          `  CREDLY_PROJECT_ID=${created.project_id} CREDLY_API_KEY=<metering key>\n`,
+      )
+    }
+    return 0
+  } finally {
+    await store.close()
+  }
+}
+
+async function createProjectWithKeys(ledger: Ledger, config: ProjectConfig) {
+  const project = await ledger.createProject({ config })
+  const admin = await ledger.createApiKey(project.id, {
+    scope: 'admin',
+    name: 'admin (credly init)',
+  })
+  const metering = await ledger.createApiKey(project.id, {
+    scope: 'metering',
+    name: 'metering (credly init)',
+  })
+  return { project_id: project.id, admin_key: admin.key, metering_key: metering.key }
+}
+
+async function serveCommand(
+  args: string[],
+  output: Output,
+  signals: NodeJS.EventEmitter,
+): Promise<number> {
+  const { values } = parse(args, {
+    config: { type: 'string' },
+    port: { type: 'string' },
+    host: { type: 'string' },
+    ...databaseOption,
+    ...projectOption,
+  })
+  const port = values.port === undefined ? Number(process.env.PORT ?? 8787) : Number(values.port)
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new UsageError(`--port must be a whole number from 0 to 65535, not "${values.port}".`)
+  const config = values.config === undefined ? undefined : readConfig(values.config)
+  const logger = jsonLogger(output.out)
+  const { ledger, store, database } = openLedger(values.database)
+
+  if (config) {
+    const projects = await ledger.listProjects()
+    if (projects.length === 0) {
+      const created = await createProjectWithKeys(ledger, config)
+      logger.info('project created; these keys are shown once', created)
+    } else {
+      const projectId = await resolveProject(ledger, values.project)
+      await ledger.updateProjectConfig(projectId, config)
+      logger.info('project config loaded', { project_id: projectId, config_file: values.config })
+    }
+  }
+
+  const stopSweeper = ledger.startSweeper({
+    onError: (error) => logger.error('sweep failed', { error: describeError(error) }),
+  })
+  let server: Awaited<ReturnType<typeof startServer>>
+  try {
+    server = await startServer(createApp({ ledger, logger }), {
+      port,
+      host: values.host ?? '127.0.0.1',
+    })
+  } catch (error) {
+    stopSweeper()
+    await store.close()
+    throw error
+  }
+  logger.info('listening', {
+    url: server.url,
+    database: redact(database),
+    store: store.kind,
+    version: VERSION,
+  })
+
+  return new Promise<number>((resolve) => {
+    let stopping = false
+    const stop = (signal: string) => {
+      if (stopping) return
+      stopping = true
+      logger.info('shutting down: finishing requests in flight', { signal })
+      stopSweeper()
+      void server
+        .close()
+        .then(() => store.close())
+        .then(() => {
+          logger.info('stopped')
+          signals.off('SIGTERM', onTerm)
+          signals.off('SIGINT', onInt)
+          resolve(0)
+        })
+    }
+    const onTerm = () => stop('SIGTERM')
+    const onInt = () => stop('SIGINT')
+    signals.on('SIGTERM', onTerm)
+    signals.on('SIGINT', onInt)
+  })
+}
+
+async function keysCommand(args: string[], output: Output): Promise<number> {
+  const { values, positionals } = parse(args, {
+    scope: { type: 'string' },
+    name: { type: 'string' },
+    json: { type: 'boolean' },
+    ...databaseOption,
+    ...projectOption,
+  })
+  const [action, keyId] = positionals
+  const { ledger, store } = openLedger(values.database)
+  try {
+    const projectId = await resolveProject(ledger, values.project)
+    switch (action) {
+      case 'create': {
+        if (values.scope !== 'admin' && values.scope !== 'metering')
+          throw new UsageError('keys create needs --scope admin or --scope metering.')
+        const key = await ledger.createApiKey(projectId, { scope: values.scope, name: values.name })
+        output.out(
+          values.json
+            ? `${JSON.stringify(key)}\n`
+            : `${key.key}\n(id ${key.id}, ${key.scope}; shown once)\n`,
+        )
+        return 0
+      }
+      case 'list': {
+        const keys = await ledger.listApiKeys(projectId)
+        if (values.json) output.out(`${JSON.stringify(keys)}\n`)
+        else
+          for (const key of keys)
+            output.out(
+              `${key.id}  ${key.prefix}…  ${key.scope}  ${key.revoked_at ? `revoked ${key.revoked_at}` : 'live'}  ${key.name ?? ''}\n`,
+            )
+        return 0
+      }
+      case 'revoke':
+        if (!keyId)
+          throw new UsageError('keys revoke needs the key id, e.g. `credly keys revoke key_...`.')
+        await ledger.revokeApiKey(projectId, keyId)
+        output.out(`revoked ${keyId}\n`)
+        return 0
+      default:
+        throw new UsageError('keys takes create, list or revoke.')
+    }
+  } finally {
+    await store.close()
+  }
+}
+
+async function usersCommand(args: string[], output: Output): Promise<number> {
+  const { values, positionals } = parse(args, {
+    credits: { type: 'string' },
+    'expires-at': { type: 'string' },
+    reason: { type: 'string' },
+    limit: { type: 'string' },
+    cursor: { type: 'string' },
+    ...databaseOption,
+    ...projectOption,
+  })
+  const [action, userId] = positionals
+  const { ledger, store } = openLedger(values.database)
+  try {
+    const projectId = await resolveProject(ledger, values.project)
+    switch (action) {
+      case 'list': {
+        const page = await ledger.listUsers(projectId, {
+          limit: values.limit === undefined ? undefined : Number(values.limit),
+          cursor: values.cursor,
+        })
+        output.out(`${JSON.stringify(page, null, 2)}\n`)
+        return 0
+      }
+      case 'show':
+        if (!userId) throw new UsageError('users show needs a user id.')
+        output.out(`${JSON.stringify(await ledger.getUser(projectId, userId), null, 2)}\n`)
+        return 0
+      case 'grant': {
+        if (!userId) throw new UsageError('users grant needs a user id.')
+        const credits = Number(values.credits)
+        if (values.credits === undefined || !Number.isFinite(credits))
+          throw new UsageError('users grant needs --credits N.')
+        const grant = await ledger.grantCredits(projectId, {
+          user_id: userId,
+          credits,
+          expires_at: values['expires-at'],
+          reason: values.reason,
+        })
+        output.out(`${JSON.stringify(grant, null, 2)}\n`)
+        return 0
+      }
+      default:
+        throw new UsageError('users takes list, show or grant.')
+    }
+  } finally {
+    await store.close()
+  }
+}
+
+async function verifyCommand(args: string[], output: Output): Promise<number> {
+  const { values } = parse(args, { json: { type: 'boolean' }, ...databaseOption, ...projectOption })
+  const { ledger, store } = openLedger(values.database)
+  try {
+    const projects =
+      values.project === undefined
+        ? (await ledger.listProjects()).map((project) => project.id)
+        : [values.project]
+    let ok = true
+    for (const projectId of projects) {
+      const report = await ledger.verify(projectId)
+      ok &&= report.ok
+      if (values.json) {
+        output.out(`${JSON.stringify(report)}\n`)
+        continue
+      }
+      const { totals, checked } = report
+      output.out(
+        `${projectId}: ${report.ok ? 'ok' : `${report.differences.length} difference(s)`} ` +
+          `(${checked.users} users, ${checked.transactions} transactions, ${checked.journal_entries} journal entries; ` +
+          `granted ${totals.granted} = available ${totals.available} + held ${totals.held} + spent ${totals.spent} + expired ${totals.expired})\n`,
+      )
+      for (const difference of report.differences) {
+        output.out(
+          `  ${difference.subject} ${difference.id}: ${difference.message}${difference.expected === undefined ? '' : ` (journal ${difference.expected}, stored ${difference.actual})`}\n`,
+        )
+      }
+    }
+    return ok ? 0 : 1
+  } finally {
+    await store.close()
+  }
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const fields = (error as { errors?: Array<{ path: string; message: string }> }).errors
+    return fields?.length ? `${error.message}` : error.message
+  }
+  return String(error)
+}
+
+/** A database URL without its password, for logs. */
+function redact(database: string): string {
+  return database.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')
+}
+
+const defaultOutput: Output = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+}

@@ -1,0 +1,6 @@
+export { type AppOptions, createApp, DEFAULT_BODY_LIMIT_BYTES } from './app.ts'
+export type { AppEnv } from './app-env.ts'
+export { jsonLogger, type Logger, silentLogger } from './logger.ts'
+export { buildOpenApiDocument } from './openapi.ts'
+export type { ApiRateLimit } from './rate-limit.ts'
+export { type RunningServer, startServer } from './serve.ts'

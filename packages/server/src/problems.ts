@@ -1,0 +1,118 @@
+import {
+  CredlyApiError,
+  type FieldError,
+  type ProblemSlug,
+  problemSlug,
+  problemType,
+  ValidationError,
+} from 'credly'
+import type { Context } from 'hono'
+
+/** One kind of problem the server answers with: its status and title. */
+const kinds: Record<ProblemSlug, { status: number; title: string }> = {
+  'validation-error': { status: 400, title: 'Invalid request' },
+  unauthorized: { status: 401, title: 'Unauthorized' },
+  forbidden: { status: 403, title: 'Forbidden' },
+  'not-found': { status: 404, title: 'Not Found' },
+  'user-not-found': { status: 404, title: 'Not Found' },
+  'transaction-not-found': { status: 404, title: 'Not Found' },
+  'unknown-model': { status: 400, title: 'Unknown model' },
+  'unknown-tier': { status: 400, title: 'Unknown tier' },
+  'user-exists': { status: 409, title: 'Conflict' },
+  'idempotency-conflict': { status: 409, title: 'Conflict' },
+  'transaction-conflict': { status: 409, title: 'Conflict' },
+  'insufficient-credits': { status: 402, title: 'Insufficient credits' },
+  'rate-limited': { status: 429, title: 'Too Many Requests' },
+  'payload-too-large': { status: 413, title: 'Content Too Large' },
+  'internal-error': { status: 500, title: 'Internal Server Error' },
+}
+
+/** An RFC 9457 problem body. */
+export type ProblemBody = {
+  type: string
+  title: string
+  status: number
+  detail: string
+  instance?: string
+  errors?: FieldError[]
+  [extension: string]: unknown
+}
+
+/** Builds the problem body of a kind, with a detail that says what was wrong and how to fix it. */
+export function problemBody(
+  slug: ProblemSlug,
+  detail: string,
+  extensions: Record<string, unknown> = {},
+): ProblemBody {
+  const { status, title } = kinds[slug]
+  return { type: problemType(slug), title, status, detail, ...extensions }
+}
+
+/** Sends a problem as `application/problem+json`. */
+export function sendProblem(
+  c: Context,
+  slug: ProblemSlug,
+  detail: string,
+  options: { extensions?: Record<string, unknown>; headers?: Record<string, string> } = {},
+): Response {
+  return problemResponse(
+    c,
+    problemBody(slug, detail, { instance: c.req.path, ...options.extensions }),
+    options.headers,
+  )
+}
+
+/** Sends a problem body through the context, keeping headers middleware set (the request id). */
+export function problemResponse(
+  c: Context,
+  body: ProblemBody,
+  headers: Record<string, string> = {},
+): Response {
+  return c.newResponse(JSON.stringify(body), body.status as 400, {
+    'content-type': 'application/problem+json',
+    ...headers,
+  })
+}
+
+/**
+ * Renders any error as a problem: Credly's own errors (from validation or the ledger) keep their
+ * status, type and detail; anything else is a bare 500 with no internals, logged by the caller.
+ */
+export function errorToProblem(error: unknown, instance: string): ProblemBody {
+  if (CredlyApiError.isInstance(error)) {
+    const slug = problemSlug(error.type) ?? slugForStatus(error.status)
+    return {
+      ...problemBody(slug, error.detail ?? error.title),
+      status: error.status,
+      title: error.title,
+      instance,
+      ...(ValidationError.isInstance(error) ? { errors: error.errors } : {}),
+    }
+  }
+  return problemBody(
+    'internal-error',
+    'The server failed to handle this request. It has been logged.',
+    { instance },
+  )
+}
+
+function slugForStatus(status: number): ProblemSlug {
+  switch (status) {
+    case 400:
+      return 'validation-error'
+    case 401:
+      return 'unauthorized'
+    case 403:
+      return 'forbidden'
+    case 404:
+      return 'not-found'
+    case 409:
+      return 'idempotency-conflict'
+    case 413:
+      return 'payload-too-large'
+    case 429:
+      return 'rate-limited'
+    default:
+      return 'internal-error'
+  }
+}

@@ -1,0 +1,274 @@
+import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { request } from 'node:http'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
+import { promisify } from 'node:util'
+import { createClient } from 'credly'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+
+const cli = new URL('../src/cli/run.ts', import.meta.url).pathname
+const config = {
+  models: { 'gpt-4o': { input: 2.5, output: 10 } },
+  tiers: { free: { credits: 100 } },
+}
+
+let folder: string
+let database: string
+let configPath: string
+beforeEach(() => {
+  folder = mkdtempSync(join(tmpdir(), 'credly-cli-'))
+  database = join(folder, 'credly.db')
+  configPath = join(folder, 'credly.json')
+  writeFileSync(configPath, JSON.stringify(config))
+})
+afterEach(() => {
+  rmSync(folder, { recursive: true, force: true })
+})
+
+async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      ['--conditions=@credly/source', cli, ...args],
+      {
+        timeout: 30_000,
+        env: { ...process.env, DATABASE_URL: '' },
+      },
+    )
+    return { code: 0, stdout, stderr }
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string }
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr }
+  }
+}
+
+/** Starts `credly serve` and waits for its "listening" log line. */
+async function serve(...args: string[]): Promise<{
+  child: ChildProcessWithoutNullStreams
+  url: string
+  logs: () => Array<Record<string, unknown>>
+  exited: Promise<number>
+}> {
+  const child = spawn(process.execPath, [
+    '--conditions=@credly/source',
+    cli,
+    'serve',
+    '--database',
+    database,
+    '--port',
+    '0',
+    ...args,
+  ])
+  let stdout = ''
+  let stderr = ''
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk
+  })
+  const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)))
+  const logs = () =>
+    stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk
+      const listening = logs().find((line) => line.msg === 'listening')
+      if (listening) resolve(listening.url as string)
+    })
+    void exited.then((code) => reject(new Error(`credly serve exited with ${code}: ${stderr}`)))
+  })
+  return { child, url, logs, exited }
+}
+
+describe('credly init', () => {
+  it('--json prints one JSON object with the project id and its keys', async () => {
+    const result = await run('init', '--config', configPath, '--database', database, '--json')
+    expect(result.code).toBe(0)
+    const created = JSON.parse(result.stdout)
+    expect(Object.keys(created).sort()).toEqual(['admin_key', 'metering_key', 'project_id'])
+    expect(created.admin_key).toMatch(/^ck_admin_/)
+    expect(created.metering_key).toMatch(/^ck_meter_/)
+  })
+
+  it('names the invalid field of a config file and exits 2', async () => {
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        models: { m: { input: 'cheap', output: 1 } },
+        tiers: { free: { credits: 1 } },
+      }),
+    )
+    const result = await run('init', '--config', configPath, '--database', database)
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain('models.m.input')
+    const missing = await run('init', '--config', join(folder, 'nope.json'), '--database', database)
+    expect(missing).toMatchObject({ code: 2 })
+    expect(missing.stderr).toContain('cannot read the config file')
+  })
+})
+
+describe('credly serve', () => {
+  it('serves the API that createClient talks to, and finishes a request in flight on SIGTERM', async () => {
+    const { project_id: projectId, admin_key: adminKey } = JSON.parse(
+      (await run('init', '--config', configPath, '--database', database, '--json')).stdout,
+    )
+    const server = await serve()
+    const client = createClient({ apiKey: adminKey, projectId, baseUrl: server.url })
+    await client.createUser({ user_id: 'ann' })
+
+    // A request whose body is still arriving when the signal comes.
+    const body = JSON.stringify({
+      user_id: 'ann',
+      model: 'gpt-4o',
+      provisional_tokens: { output_tokens: 1_000_000 },
+    })
+    const inFlight = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const pending = request(
+        `${server.url}/v1/usage/start`,
+        {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${adminKey}`,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+          },
+        },
+        (response) => {
+          let text = ''
+          response.on('data', (chunk) => {
+            text += chunk
+          })
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, text }))
+        },
+      )
+      pending.on('error', reject)
+      pending.write(body.slice(0, 10))
+      setTimeout(() => {
+        server.child.kill('SIGTERM')
+        const waitForShutdownLog = setInterval(() => {
+          if (
+            server.logs().some((line) => line.msg === 'shutting down: finishing requests in flight')
+          ) {
+            clearInterval(waitForShutdownLog)
+            pending.end(body.slice(10))
+          }
+        }, 20)
+      }, 100)
+    })
+    const answered = await inFlight
+    expect(answered.status).toBe(200)
+    expect(JSON.parse(answered.text)).toMatchObject({ continue: true, credits_used: 10 })
+    expect(await server.exited).toBe(0)
+    expect(server.logs().map((line) => line.msg)).toEqual(
+      expect.arrayContaining(['listening', 'request', 'stopped']),
+    )
+    const requestLog = server
+      .logs()
+      .find((line) => line.msg === 'request' && line.operation === 'startUsageTransaction')
+    expect(requestLog).toMatchObject({ status: 200, method: 'POST', project_id: projectId })
+
+    // The reservation made during shutdown was committed.
+    const verify = await run('verify', '--database', database)
+    expect(verify.code).toBe(0)
+    expect(verify.stdout).toContain('granted 100 = available 90 + held 10')
+  }, 30_000)
+
+  it('creates a project from --config on an empty database and logs its keys once', async () => {
+    const server = await serve('--config', configPath)
+    const created = server
+      .logs()
+      .find((line) => line.msg === 'project created; these keys are shown once')
+    expect(created?.admin_key).toMatch(/^ck_admin_/)
+    const health = await fetch(`${server.url}/healthz`)
+    expect(await health.json()).toMatchObject({ status: 'ok', store: 'sqlite' })
+    server.child.kill('SIGINT')
+    expect(await server.exited).toBe(0)
+  }, 30_000)
+
+  it('says so when the port is in use', async () => {
+    const blocker = createServer()
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+    const port = (blocker.address() as { port: number }).port
+    try {
+      const result = await run('serve', '--database', database, '--port', String(port))
+      expect(result.code).toBe(1)
+      expect(result.stderr).toContain(`Port ${port} on 127.0.0.1 is in use`)
+    } finally {
+      blocker.close()
+    }
+  }, 30_000)
+})
+
+describe('credly keys, users and verify', () => {
+  it('manages keys and users, and verify exits 1 on a tampered balance', async () => {
+    await run('init', '--config', configPath, '--database', database)
+    const created = await run(
+      'keys',
+      'create',
+      '--scope',
+      'metering',
+      '--name',
+      'web',
+      '--database',
+      database,
+      '--json',
+    )
+    const key = JSON.parse(created.stdout)
+    expect(key).toMatchObject({ scope: 'metering', name: 'web' })
+    const listed = await run('keys', 'list', '--database', database)
+    expect(listed.stdout).toContain(key.id)
+    expect(listed.stdout).not.toContain(key.key)
+    expect((await run('keys', 'revoke', key.id, '--database', database)).stdout).toContain(
+      `revoked ${key.id}`,
+    )
+
+    const badScope = await run('keys', 'create', '--scope', 'root', '--database', database)
+    expect(badScope.code).toBe(2)
+
+    const raw = new DatabaseSync(database)
+    const projectId = (raw.prepare('SELECT id FROM projects').get() as { id: string }).id
+    raw.close()
+    const { ledgerUser } = await (async () => {
+      const { createLedger, createSqliteStore } = await import('@credly/ledger')
+      const store = createSqliteStore({ path: database })
+      const user = await createLedger({ store }).createUser(projectId, { user_id: 'ann' })
+      await store.close()
+      return { ledgerUser: user }
+    })()
+    expect(ledgerUser.balance).toBe(100)
+
+    const grant = await run(
+      'users',
+      'grant',
+      'ann',
+      '--credits',
+      '5',
+      '--reason',
+      'support',
+      '--database',
+      database,
+    )
+    expect(JSON.parse(grant.stdout)).toMatchObject({ credits: 5, reason: 'support' })
+    expect(
+      JSON.parse((await run('users', 'show', 'ann', '--database', database)).stdout),
+    ).toMatchObject({ balance: 105 })
+    expect(
+      JSON.parse((await run('users', 'list', '--database', database)).stdout).data,
+    ).toHaveLength(1)
+    expect((await run('users', 'show', 'nobody', '--database', database)).code).toBe(1)
+
+    expect((await run('verify', '--database', database)).code).toBe(0)
+    const tamper = new DatabaseSync(database)
+    tamper.exec("UPDATE users SET available = available + 1000000 WHERE user_id = 'ann'")
+    tamper.close()
+    const verify = await run('verify', '--database', database)
+    expect(verify.code).toBe(1)
+    expect(verify.stdout).toContain(
+      'available credits differ from the journal (journal 105, stored 106)',
+    )
+  }, 60_000)
+})
