@@ -6,11 +6,14 @@
  *   pnpm bench            # prints a Markdown table
  *   pnpm bench --quick    # fewer operations, for a smoke run
  */
+
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
-import { createLedger, createSqliteStore } from '../src/index.ts'
+import pg from 'pg'
+import { createLedger, createPostgresStore, createSqliteStore, type Store } from '../src/index.ts'
 import { testConfig } from '../src/testing/index.ts'
 
 const quick = process.argv.includes('--quick')
@@ -46,8 +49,12 @@ async function baseline(): Promise<Result> {
   return result
 }
 
-async function ledgerRun(name: string, concurrency: number, users: number): Promise<Result> {
-  const store = createSqliteStore({ path: join(folder, `${name.replace(/\W+/g, '-')}.db`) })
+async function ledgerRun(
+  name: string,
+  concurrency: number,
+  users: number,
+  store: Store,
+): Promise<Result> {
   const ledger = createLedger({ store })
   const { id } = await ledger.createProject({ config: testConfig })
   for (let user = 0; user < users; user++) {
@@ -79,22 +86,78 @@ async function ledgerRun(name: string, concurrency: number, users: number): Prom
   return result
 }
 
+const sqlite = (name: string) => createSqliteStore({ path: join(folder, `${name}.db`) })
+
+/** The PostgreSQL baseline: one single-row UPDATE per committed transaction, from 8 connections. */
+async function postgresBaseline(url: string, schema: string): Promise<Result> {
+  const pool = new pg.Pool({ connectionString: url, max: 8 })
+  await pool.query(`CREATE SCHEMA ${schema}`)
+  await pool.query(
+    `CREATE TABLE ${schema}.balances (id INTEGER PRIMARY KEY, available BIGINT NOT NULL)`,
+  )
+  await pool.query(`INSERT INTO ${schema}.balances VALUES (1, 1000000000000)`)
+  let next = 0
+  const worker = async () => {
+    while (next++ < operations) {
+      await pool.query(
+        `UPDATE ${schema}.balances SET available = available - 1 WHERE id = 1 AND available >= 1`,
+      )
+    }
+  }
+  const result = await measure(
+    'bare PostgreSQL UPDATE of one hot row, 8 connections',
+    operations,
+    async () => {
+      await Promise.all(Array.from({ length: 8 }, worker))
+    },
+  )
+  await pool.end()
+  return result
+}
+
+function table(results: Result[]): void {
+  const base = results[0] as Result
+  console.log('| scenario | ops/s | ratio to baseline |')
+  console.log('|---|---:|---:|')
+  for (const result of results) {
+    console.log(
+      `| ${result.name} | ${Math.round(result.opsPerSecond)} | ${(result.opsPerSecond / base.opsPerSecond).toFixed(2)} |`,
+    )
+  }
+}
+
 process.stderr.write(
   `${operations} operations each (an operation is one start and one complete for the ledger)\n`,
 )
-const base = await baseline()
-const results = [
-  base,
-  await ledgerRun('ledger start+complete, 1 in flight', 1, 1),
-  await ledgerRun('ledger start+complete, 64 in flight, one user', 64, 1),
-  await ledgerRun('ledger start+complete, 64 in flight, 64 users', 64, 64),
-]
+console.log('### SQLite\n')
+table([
+  await baseline(),
+  await ledgerRun('ledger start+complete, 1 in flight', 1, 1, sqlite('one')),
+  await ledgerRun('ledger start+complete, 64 in flight, one user', 64, 1, sqlite('hot')),
+  await ledgerRun('ledger start+complete, 64 in flight, 64 users', 64, 64, sqlite('many')),
+])
 rmSync(folder, { recursive: true, force: true })
 
-console.log('| scenario | ops/s | ratio to baseline |')
-console.log('|---|---:|---:|')
-for (const result of results) {
-  console.log(
-    `| ${result.name} | ${Math.round(result.opsPerSecond)} | ${(result.opsPerSecond / base.opsPerSecond).toFixed(2)} |`,
-  )
+const url = process.env.CREDLY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+const schemas: string[] = []
+const postgres = () => {
+  const schema = `credly_bench_${randomBytes(4).toString('hex')}`
+  schemas.push(schema)
+  return { schema, store: createPostgresStore({ url, schema, maxConnections: 8 }) }
+}
+try {
+  console.log('\n### PostgreSQL\n')
+  table([
+    await postgresBaseline(url, postgres().schema),
+    await ledgerRun('ledger start+complete, 8 in flight, one user', 8, 1, postgres().store),
+    await ledgerRun('ledger start+complete, 64 in flight, one user', 64, 1, postgres().store),
+    await ledgerRun('ledger start+complete, 64 in flight, 64 users', 64, 64, postgres().store),
+  ])
+} catch (error) {
+  console.log(`(PostgreSQL at ${url} is not reachable: ${(error as Error).message}; skipped)`)
+} finally {
+  const pool = new pg.Pool({ connectionString: url, max: 1 })
+  for (const schema of schemas)
+    await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined)
+  await pool.end().catch(() => undefined)
 }

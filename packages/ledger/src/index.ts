@@ -18,6 +18,7 @@ export type { VerifyDifference, VerifyReport } from './engine/verify.ts'
 export { createLocalClient, type LocalClient, type LocalClientOptions } from './local-client.ts'
 export { MICRO_PER_CREDIT, toCredits, toMicro } from './money.ts'
 export { createStore } from './open-store.ts'
+export { createPostgresStore, type PostgresStoreOptions } from './stores/postgres/postgres-store.ts'
 export { createSqliteStore, type SqliteStoreOptions } from './stores/sqlite/sqlite-store.ts'
 export type {
   Account,
@@ -37,4 +38,5 @@ export type {
   TransactionRow,
   UserListQuery,
   UserRow,
+  WriteUnitOptions,
 } from './stores/store.ts'

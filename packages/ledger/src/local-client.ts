@@ -27,6 +27,8 @@ export type LocalClientOptions = {
   clock?: Clock
   /** SQLite's `synchronous` setting (see `SqliteStoreOptions`). @default "FULL" */
   synchronous?: 'FULL' | 'NORMAL'
+  /** On PostgreSQL, the schema that holds Credly's tables. @default "public" */
+  schema?: string
 }
 
 /** A `CredlyClient` with the ledger in this process, plus what only an embedded one has. */
@@ -62,7 +64,10 @@ export type LocalClient = CredlyClient & {
 export function createLocalClient(options: LocalClientOptions): LocalClient {
   const config = parseOrThrow(projectConfigSchema, loadConfig(options.config), 'project config')
   const projectId = options.projectId ?? 'prj_local'
-  const store = createStore(options.database, { synchronous: options.synchronous })
+  const store = createStore(options.database, {
+    synchronous: options.synchronous,
+    schema: options.schema,
+  })
   const ledger = createLedger({ store, clock: options.clock })
 
   // The project is created or updated once, before the first call goes through.

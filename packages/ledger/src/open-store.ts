@@ -1,4 +1,4 @@
-import { CredlyError } from 'credly'
+import { createPostgresStore } from './stores/postgres/postgres-store.ts'
 import { createSqliteStore, type SqliteStoreOptions } from './stores/sqlite/sqlite-store.ts'
 import type { Store } from './stores/store.ts'
 
@@ -8,12 +8,9 @@ import type { Store } from './stores/store.ts'
  */
 export function createStore(
   database: string,
-  options: Omit<SqliteStoreOptions, 'path'> = {},
+  options: { synchronous?: SqliteStoreOptions['synchronous']; schema?: string } = {},
 ): Store {
-  if (/^postgres(ql)?:\/\//i.test(database)) {
-    throw new CredlyError(
-      'PostgreSQL databases are not supported by this version of @credly/ledger yet; use a SQLite file path.',
-    )
-  }
-  return createSqliteStore({ ...options, path: database })
+  if (/^postgres(ql)?:\/\//i.test(database))
+    return createPostgresStore({ url: database, schema: options.schema })
+  return createSqliteStore({ path: database, synchronous: options.synchronous })
 }

@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CredlyError, InsufficientCreditsError, NotFoundError, ValidationError } from 'credly'
+import { InsufficientCreditsError, NotFoundError, ValidationError } from 'credly'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createLocalClient, type LocalClient } from '../src/index.ts'
 import { createTestClock } from '../src/testing/index.ts'
+import { dropSchema, newSchemaName, postgresAvailable, postgresUrl } from './support/postgres.ts'
 
 const config = {
   models: { 'gpt-4o': { input: 2.5, output: 10 } },
@@ -14,6 +15,7 @@ const config = {
   },
 } as const
 
+const withPostgres = await postgresAvailable()
 let folder: string
 const clients: LocalClient[] = []
 const open = (options: Partial<Parameters<typeof createLocalClient>[0]> = {}) => {
@@ -177,9 +179,29 @@ describe('createLocalClient', () => {
     expect((await credly.getBalance('monthly')).balance).toBe(100)
   })
 
-  it('says PostgreSQL is not available in this version rather than failing obscurely', () => {
-    expect(() => createLocalClient({ database: 'postgres://127.0.0.1/credly', config })).toThrow(
-      CredlyError,
-    )
+  it.runIf(withPostgres)('runs on PostgreSQL when the database is a postgres:// URL', async () => {
+    const schema = newSchemaName()
+    try {
+      const credly = createLocalClient({ database: postgresUrl, schema, config })
+      clients.push(credly)
+      await credly.createUser({ user_id: 'pg-user', tier_id: 'pro' })
+      const outcome = await credly.captureUsage({
+        user_id: 'pg-user',
+        model: 'gpt-4o',
+        provisional_tokens: { output_tokens: 1_000_000 },
+        execute: () => 'ok',
+        finalizeTokens: () => ({ output_tokens: 250_000 }),
+      })
+      expect(outcome).toMatchObject({
+        status: 'executed_success',
+        credits_used: 2.5,
+        balance: 4997.5,
+      })
+      expect(credly.ledger.store.kind).toBe('postgres')
+      await credly.close()
+      clients.splice(clients.indexOf(credly), 1)
+    } finally {
+      await dropSchema(schema)
+    }
   })
 })

@@ -177,12 +177,34 @@ export function createLedger(options: LedgerOptions): Ledger {
     return { result, user: await book.flush(), project }
   }
 
-  /** One write unit, exactly-once per idempotency key (see `once`). */
+  /**
+   * One write unit for one user, exactly-once per idempotency key (see `once`). Units of the
+   * same user share a batch key, so a hot user's operations share commits instead of queueing
+   * on the user's row lock.
+   */
   function writeOnce<T>(
-    scope: { projectId: string; operation: string; key: string | undefined; request: unknown },
+    scope: {
+      projectId: string
+      userId: string | undefined
+      operation: string
+      key: string | undefined
+      request: unknown
+    },
     work: (tx: StoreWriter) => Promise<T>,
   ): Promise<T> {
-    return store.write((tx) => once(tx, { ...scope, now: clock.now() }, () => work(tx)))
+    return store.write((tx) => once(tx, { ...scope, now: clock.now() }, () => work(tx)), {
+      batchKey:
+        scope.userId === undefined ? undefined : userBatchKey(scope.projectId, scope.userId),
+    })
+  }
+
+  /** The user of a transaction, when the store can use it to batch; a read otherwise not worth making. */
+  async function userOfTransaction(
+    projectId: string,
+    transactionId: string,
+  ): Promise<string | undefined> {
+    if (!store.batchesByKey) return undefined
+    return (await store.read((tx) => tx.getTransaction(projectId, transactionId)))?.user_id
   }
 
   /** Reads a user, bringing them up to date first if a refill or expiry is due. */
@@ -199,10 +221,13 @@ export function createLedger(options: LedgerOptions): Ledger {
     if (snapshot.user.next_event_at === null || snapshot.user.next_event_at > clock.now()) {
       return { user: snapshot.user, config: snapshot.project.config }
     }
-    return store.write(async (tx) => {
-      const { user, project } = await withUser(projectId, id, async () => undefined, tx)
-      return { user, config: project.config }
-    })
+    return store.write(
+      async (tx) => {
+        const { user, project } = await withUser(projectId, id, async () => undefined, tx)
+        return { user, config: project.config }
+      },
+      { batchKey: userBatchKey(projectId, id) },
+    )
   }
 
   const ledger: Ledger = {
@@ -232,7 +257,13 @@ export function createLedger(options: LedgerOptions): Ledger {
     async startUsage(projectId, request, writeOptions = {}) {
       const input = parseOrThrow(startUsageRequestSchema, request, 'startUsageTransaction request')
       return writeOnce(
-        { projectId, operation: 'start', key: writeOptions.idempotencyKey, request: input },
+        {
+          projectId,
+          userId: input.user_id,
+          operation: 'start',
+          key: writeOptions.idempotencyKey,
+          request: input,
+        },
         async (tx) =>
           (await withUser(projectId, input.user_id, (book) => reserve(book, input), tx)).result,
       )
@@ -252,6 +283,7 @@ export function createLedger(options: LedgerOptions): Ledger {
       const outcome = await writeOnce(
         {
           projectId,
+          userId: await userOfTransaction(projectId, transactionId),
           operation: 'complete',
           key: writeOptions.idempotencyKey,
           request: { transaction_id: transactionId, ...input },
@@ -285,7 +317,13 @@ export function createLedger(options: LedgerOptions): Ledger {
         'extendUsageTransaction request',
       )
       const outcome = await writeOnce(
-        { projectId, operation: 'extend', key: writeOptions.idempotencyKey, request: input },
+        {
+          projectId,
+          userId: await userOfTransaction(projectId, input.transaction_id),
+          operation: 'extend',
+          key: writeOptions.idempotencyKey,
+          request: input,
+        },
         async (tx): Promise<Outcome<Transaction>> => {
           const transaction = await transactionOf(tx, projectId, input.transaction_id)
           if (transaction.status !== 'pending')
@@ -316,7 +354,13 @@ export function createLedger(options: LedgerOptions): Ledger {
     async createUser(projectId, request, writeOptions = {}) {
       const input = parseOrThrow(createUserRequestSchema, request, 'createUser request')
       return writeOnce(
-        { projectId, operation: 'create_user', key: writeOptions.idempotencyKey, request: input },
+        {
+          projectId,
+          userId: input.user_id,
+          operation: 'create_user',
+          key: writeOptions.idempotencyKey,
+          request: input,
+        },
         async (tx) => {
           const { config } = await loadProject(tx, projectId)
           return toUser(
@@ -377,6 +421,7 @@ export function createLedger(options: LedgerOptions): Ledger {
       return writeOnce(
         {
           projectId,
+          userId: id,
           operation: 'delete_user',
           key: writeOptions.idempotencyKey,
           request: { user_id: id },
@@ -391,7 +436,13 @@ export function createLedger(options: LedgerOptions): Ledger {
     async changeUserTier(projectId, request, writeOptions = {}) {
       const input = parseOrThrow(changeUserTierRequestSchema, request, 'changeUserTier request')
       return writeOnce(
-        { projectId, operation: 'change_tier', key: writeOptions.idempotencyKey, request: input },
+        {
+          projectId,
+          userId: input.user_id,
+          operation: 'change_tier',
+          key: writeOptions.idempotencyKey,
+          request: input,
+        },
         async (tx) => {
           const { user, project } = await withUser(
             projectId,
@@ -416,7 +467,13 @@ export function createLedger(options: LedgerOptions): Ledger {
         })
       }
       return writeOnce(
-        { projectId, operation: 'grant', key: writeOptions.idempotencyKey, request: input },
+        {
+          projectId,
+          userId: input.user_id,
+          operation: 'grant',
+          key: writeOptions.idempotencyKey,
+          request: input,
+        },
         async (tx) =>
           (
             await withUser(
@@ -502,7 +559,9 @@ export function createLedger(options: LedgerOptions): Ledger {
       // Concurrent writes share commits (group commit), so a large sweep stays cheap.
       await Promise.all(
         due.map(({ project_id: projectId, user_id: userId }) =>
-          store.write((tx) => withUser(projectId, userId, async () => undefined, tx)),
+          store.write((tx) => withUser(projectId, userId, async () => undefined, tx), {
+            batchKey: userBatchKey(projectId, userId),
+          }),
         ),
       )
       const keys = await store.write((tx) => tx.pruneIdempotency(clock.now() - idempotencyTtlMs))
@@ -569,6 +628,11 @@ async function transactionOf(
   const transaction = await tx.getTransaction(projectId, transactionId)
   if (!transaction) throw transactionNotFound(transactionId)
   return transaction
+}
+
+/** Writes of one user share this batch key. */
+function userBatchKey(projectId: string, userId: string): string {
+  return `${projectId}\u0000${userId}`
 }
 
 function toProject(row: ProjectRow): Project {

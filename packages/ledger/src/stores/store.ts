@@ -220,16 +220,31 @@ export interface Store {
   /** Which engine, for messages and metrics. */
   readonly kind: 'sqlite' | 'postgres'
   /**
+   * True when the store commits writes with the same `batchKey` together and runs other keys in
+   * parallel (PostgreSQL); false when it batches every write anyway (SQLite). The ledger only
+   * spends a read to find a batch key when it is worth it.
+   */
+  readonly batchesByKey: boolean
+  /**
    * Runs `work` as one atomic unit that may write. The store decides isolation (SQLite: one
    * writer at a time; PostgreSQL: row locks) and retries the whole unit on a transient conflict,
-   * so `work` must be safe to run again.
+   * so `work` must be safe to run again. Units with the same `batchKey` (one user) may be
+   * committed together in one transaction, each in its own savepoint.
    */
-  write<T>(work: (tx: StoreWriter) => Promise<T>): Promise<T>
+  write<T>(work: (tx: StoreWriter) => Promise<T>, options?: WriteUnitOptions): Promise<T>
   /** Runs `work` on a consistent snapshot, without writing. */
   read<T>(work: (tx: StoreReader) => Promise<T>): Promise<T>
+  /** Resolves once the database answers and its schema is current (migrations applied). */
+  ready(): Promise<void>
   /** Counters for metrics: units of work run and database commits made. */
   stats(): StoreStats
   close(): Promise<void>
+}
+
+/** Options of one unit of work. */
+export type WriteUnitOptions = {
+  /** Units with the same key touch the same rows (one user), so they may share a commit. */
+  batchKey?: string
 }
 
 /** What a store has done since it opened. */

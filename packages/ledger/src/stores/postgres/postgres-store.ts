@@ -1,0 +1,283 @@
+import pg from 'pg'
+import {
+  createSqlReader,
+  createSqlWriter,
+  type SqlExecutor,
+  type SqlRow,
+} from '../sql-statements.ts'
+import type { Store, StoreReader, StoreStats, StoreWriter, WriteUnitOptions } from '../store.ts'
+import { migrations } from './schema.ts'
+
+/** Options of `createPostgresStore`. */
+export type PostgresStoreOptions = {
+  /** A `postgres://user:password@host:port/database` URL. */
+  url: string
+  /** The schema that holds Credly's tables, created if missing. @default "public" */
+  schema?: string
+  /** Connections in this process's pool. @default 10 */
+  maxConnections?: number
+  /** The most operations of one user committed together in one transaction. @default 64 */
+  maxBatch?: number
+}
+
+type WriteJob = {
+  work: (tx: StoreWriter) => Promise<unknown>
+  resolve: (value: unknown) => void
+  reject: (error: unknown) => void
+}
+
+/**
+ * SQL states worth running a unit again for: serialization failures and deadlocks, a lock
+ * not available, and a unique violation, which here only ever means another instance won a
+ * race for the same idempotency key or row (the retry then finds and replays it).
+ */
+const RETRYABLE = new Set(['40001', '40P01', '55P03', '23505'])
+const MAX_ATTEMPTS = 12
+
+/**
+ * The PostgreSQL store: many stateless Credly instances can share one database. Every rule is
+ * kept by the database: the user's row is locked (`SELECT ... FOR UPDATE`) before any check,
+ * constraints refuse negative holds and unknown states, unique keys make idempotency exact, and
+ * a unit that hits a serialization failure or deadlock is retried whole, with backoff. Within a
+ * process, writes of the same user are queued and committed together (one row lock, one commit
+ * for many operations), so a hot user does not make 64 clients wait on one lock in turn.
+ */
+export function createPostgresStore(options: PostgresStoreOptions): Store {
+  const schema = options.schema ?? 'public'
+  if (!/^[a-z_][a-z0-9_]*$/i.test(schema))
+    throw new Error(`Invalid PostgreSQL schema name "${schema}".`)
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.maxConnections ?? 10,
+    options: `-c search_path=${schema}`,
+    // BIGINT arrives as a string by default; Credly's amounts and times fit a double exactly.
+    types: {
+      getTypeParser: (oid: number, format?: string) =>
+        oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text'),
+    },
+  })
+  // An idle client's connection error must not crash the process; the next query reports it.
+  pool.on('error', () => undefined)
+  const stats: StoreStats = { writes: 0, commits: 0, retries: 0 }
+  const maxBatch = options.maxBatch ?? 64
+  const queues = new Map<string, WriteJob[]>()
+  let unkeyed = 0
+  let closed = false
+  let ready: Promise<void> | undefined
+  /** A pooled connection, waiting out a server that is briefly full (too many clients). */
+  const connect = async (): Promise<pg.PoolClient> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await pool.connect()
+      } catch (error) {
+        const code = (error as { code?: string }).code ?? ''
+        if (attempt < 8 && (code === '53300' || code === '57P03')) {
+          await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt))
+          continue
+        }
+        throw describeConnectionError(error, options.url)
+      }
+    }
+  }
+  const whenReady = () => {
+    ready ??= migrate(connect, schema).catch((error: unknown) => {
+      ready = undefined
+      throw describeConnectionError(error, options.url)
+    })
+    return ready
+  }
+
+  function executor(client: pg.PoolClient): SqlExecutor {
+    return {
+      all: async (sql, params) => (await client.query(numbered(sql), params)).rows as SqlRow[],
+      run: async (sql, params) => (await client.query(numbered(sql), params)).rowCount ?? 0,
+    }
+  }
+
+  async function runBatch(batch: WriteJob[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await connect()
+      const writer = createSqlWriter(executor(client), { lockUserSuffix: ' FOR UPDATE' })
+      const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = []
+      try {
+        await client.query('BEGIN')
+        for (const job of batch) {
+          // One job alone needs no savepoint: its failure rolls back the whole unit anyway.
+          const alone = batch.length === 1
+          if (!alone) await client.query('SAVEPOINT op')
+          try {
+            const value = await job.work(writer)
+            if (!alone) await client.query('RELEASE SAVEPOINT op')
+            outcomes.push({ ok: true, value })
+          } catch (error) {
+            if (isRetryable(error) || alone) throw error
+            await client.query('ROLLBACK TO SAVEPOINT op')
+            outcomes.push({ ok: false, error })
+          }
+        }
+        await client.query('COMMIT')
+        client.release()
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined)
+        client.release()
+        if (isRetryable(error) && attempt < MAX_ATTEMPTS) {
+          stats.retries++
+          await new Promise((resolve) =>
+            setTimeout(resolve, Math.random() * Math.min(200, 5 * 2 ** attempt)),
+          )
+          continue
+        }
+        for (const job of batch) job.reject(error)
+        return
+      }
+      stats.commits++
+      stats.writes += outcomes.filter((outcome) => outcome.ok).length
+      batch.forEach((job, index) => {
+        const outcome = outcomes[index] as (typeof outcomes)[number]
+        if (outcome.ok) job.resolve(outcome.value)
+        else job.reject(outcome.error)
+      })
+      return
+    }
+  }
+
+  async function drain(key: string): Promise<void> {
+    try {
+      await whenReady()
+    } catch (error) {
+      for (const job of queues.get(key) ?? []) job.reject(error)
+      queues.delete(key)
+      return
+    }
+    for (;;) {
+      const queue = queues.get(key) as WriteJob[]
+      if (queue.length === 0) {
+        queues.delete(key)
+        return
+      }
+      await runBatch(queue.splice(0, maxBatch))
+    }
+  }
+
+  return {
+    kind: 'postgres',
+    batchesByKey: true,
+    write<T>(work: (tx: StoreWriter) => Promise<T>, unit: WriteUnitOptions = {}): Promise<T> {
+      if (closed) return Promise.reject(new Error('The Credly PostgreSQL store is closed.'))
+      return new Promise<T>((resolve, reject) => {
+        const key = unit.batchKey ?? `\u0001${unkeyed++}`
+        const job: WriteJob = { work, resolve: resolve as (value: unknown) => void, reject }
+        const queue = queues.get(key)
+        if (queue) {
+          queue.push(job)
+          return
+        }
+        queues.set(key, [job])
+        void drain(key)
+      })
+    },
+    async read<T>(work: (tx: StoreReader) => Promise<T>): Promise<T> {
+      if (closed) throw new Error('The Credly PostgreSQL store is closed.')
+      await whenReady()
+      const client = await connect()
+      try {
+        // One snapshot for every read of the unit.
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
+        const result = await work(createSqlReader(executor(client)))
+        await client.query('COMMIT')
+        return result
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined)
+        throw error
+      } finally {
+        client.release()
+      }
+    },
+    ready: () => whenReady(),
+    stats: () => ({ ...stats }),
+    async close() {
+      if (closed) return
+      closed = true
+      while (queues.size > 0) await new Promise((resolve) => setTimeout(resolve, 5))
+      await pool.end()
+    },
+  }
+}
+
+/**
+ * Applies missing migrations. Each runs in a transaction that first inserts its version: a
+ * second instance starting at once blocks on that row, then sees it committed and moves on.
+ */
+export async function migrate(
+  connect: () => Promise<pg.PoolClient>,
+  schema: string,
+): Promise<void> {
+  const client = await connect()
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
+        await client.query(
+          'CREATE TABLE IF NOT EXISTS credly_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())',
+        )
+        break
+      } catch (error) {
+        // Two instances creating the same schema or table at once: one wins, the other retries.
+        // (unique_violation, duplicate_schema, duplicate_table, duplicate_object)
+        const code = (error as { code?: string }).code ?? ''
+        if (attempt >= 5 || !['23505', '42P06', '42P07', '42710'].includes(code)) throw error
+      }
+    }
+    for (let version = 1; version <= migrations.length; version++) {
+      await client.query('BEGIN')
+      try {
+        const claimed = await client.query(
+          'INSERT INTO credly_migrations (version) VALUES ($1) ON CONFLICT DO NOTHING RETURNING version',
+          [version],
+        )
+        if (claimed.rowCount === 1) await client.query(migrations[version - 1] as string)
+        await client.query('COMMIT')
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined)
+        throw error
+      }
+    }
+  } finally {
+    client.release()
+  }
+}
+
+/** `?` placeholders to PostgreSQL's `$1, $2, ...` (our SQL has no `?` inside literals). */
+const numberedCache = new Map<string, string>()
+function numbered(sql: string): string {
+  let out = numberedCache.get(sql)
+  if (out === undefined) {
+    let index = 0
+    out = sql.replace(/\?/g, () => `$${++index}`)
+    numberedCache.set(sql, out)
+  }
+  return out
+}
+
+function isRetryable(error: unknown): boolean {
+  return RETRYABLE.has((error as { code?: string } | null)?.code ?? '')
+}
+
+function describeConnectionError(error: unknown, url: string): Error {
+  const code = (error as { code?: string }).code
+  if (
+    code &&
+    /^[0-9A-Z]{5}$/.test(code) &&
+    !code.startsWith('08') &&
+    code !== '28P01' &&
+    code !== '3D000'
+  )
+    return error as Error
+  const where = url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')
+  return new Error(
+    `Cannot use PostgreSQL at ${where}: ${(error as Error).message}. Is the server running and the URL right?`,
+    {
+      cause: error,
+    },
+  )
+}

@@ -1,0 +1,114 @@
+/**
+ * The PostgreSQL schema, as numbered migrations. Each runs in its own transaction that first
+ * claims its version row in `credly_migrations`: a second instance starting at the same time
+ * waits on that row and then finds the version applied. No advisory locks, which
+ * PostgreSQL-compatible distributed engines lack.
+ */
+export const migrations: string[] = [
+  `
+  CREATE TABLE projects (
+    id TEXT PRIMARY KEY,
+    config JSONB NOT NULL,
+    created_at BIGINT NOT NULL
+  );
+
+  CREATE TABLE users (
+    ref TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    user_id TEXT NOT NULL,
+    tier_id TEXT NOT NULL,
+    available BIGINT NOT NULL,
+    held BIGINT NOT NULL CHECK (held >= 0),
+    metadata JSONB NOT NULL,
+    created_at BIGINT NOT NULL,
+    refill_anchor BIGINT NOT NULL,
+    refills_applied INTEGER NOT NULL CHECK (refills_applied >= 0),
+    next_event_at BIGINT,
+    deleted_at BIGINT
+  );
+  CREATE UNIQUE INDEX users_live ON users (project_id, user_id) WHERE deleted_at IS NULL;
+  CREATE INDEX users_due ON users (next_event_at) WHERE deleted_at IS NULL AND next_event_at IS NOT NULL;
+
+  CREATE TABLE buckets (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL,
+    user_ref TEXT NOT NULL REFERENCES users(ref),
+    kind TEXT NOT NULL CHECK (kind IN ('grant', 'refill')),
+    credits BIGINT NOT NULL CHECK (credits >= 0),
+    remaining BIGINT NOT NULL CHECK (remaining >= 0 AND remaining <= credits),
+    expires_at BIGINT,
+    reason TEXT,
+    created_at BIGINT NOT NULL
+  );
+  CREATE INDEX buckets_spendable ON buckets (user_ref) WHERE remaining > 0;
+  CREATE INDEX buckets_project ON buckets (project_id);
+
+  CREATE TABLE transactions (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL,
+    user_ref TEXT NOT NULL REFERENCES users(ref),
+    user_id TEXT NOT NULL,
+    model TEXT NOT NULL,
+    feature_identifier TEXT,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'completed', 'failed', 'expired')),
+    reserved BIGINT NOT NULL CHECK (reserved >= 0),
+    used BIGINT NOT NULL CHECK (used >= 0),
+    provisional_tokens JSONB,
+    finalized_tokens JSONB,
+    price JSONB NOT NULL,
+    estimated BOOLEAN NOT NULL,
+    created_at BIGINT NOT NULL,
+    completed_at BIGINT,
+    expires_at BIGINT,
+    hold_parts JSONB NOT NULL,
+    complete_hash TEXT,
+    complete_result JSONB,
+    CHECK ((status = 'pending') = (expires_at IS NOT NULL))
+  );
+  CREATE INDEX transactions_project ON transactions (project_id, created_at DESC, id DESC);
+  CREATE INDEX transactions_user ON transactions (project_id, user_id, created_at DESC, id DESC);
+  CREATE INDEX transactions_spend ON transactions (user_ref, created_at);
+  CREATE INDEX transactions_pending ON transactions (user_ref, expires_at) WHERE status = 'pending';
+
+  CREATE TABLE journal (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    project_id TEXT NOT NULL,
+    user_ref TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('grant', 'refill', 'reserve', 'release', 'charge', 'expire', 'adjust')),
+    amount BIGINT NOT NULL CHECK (amount > 0),
+    debit TEXT NOT NULL,
+    credit TEXT NOT NULL,
+    transaction_id TEXT,
+    at BIGINT NOT NULL,
+    memo JSONB
+  );
+  CREATE INDEX journal_project ON journal (project_id, seq);
+  CREATE FUNCTION credly_journal_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION 'the journal is append-only: corrections are new entries'; END $$;
+  CREATE TRIGGER journal_append_only BEFORE UPDATE OR DELETE ON journal
+    FOR EACH ROW EXECUTE FUNCTION credly_journal_append_only();
+
+  CREATE TABLE idempotency (
+    project_id TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    response JSONB NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (project_id, scope, key)
+  );
+  CREATE INDEX idempotency_age ON idempotency (created_at);
+
+  CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    name TEXT,
+    scope TEXT NOT NULL CHECK (scope IN ('admin', 'metering')),
+    prefix TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    created_at BIGINT NOT NULL,
+    revoked_at BIGINT
+  );
+  CREATE INDEX api_keys_project ON api_keys (project_id, created_at);
+  `,
+]

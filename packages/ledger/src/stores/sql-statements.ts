@@ -1,0 +1,471 @@
+import type {
+  ApiKeyRow,
+  BucketRow,
+  JournalEntry,
+  ProjectRow,
+  StoreReader,
+  StoreWriter,
+  TransactionRow,
+  UserRow,
+} from './store.ts'
+
+/*
+ * The statements both SQL stores run, written once with `?` placeholders in SQL that SQLite and
+ * PostgreSQL both accept. Each store supplies an executor (and PostgreSQL numbers the
+ * placeholders); JSON goes in as text and comes back as text (SQLite) or parsed (JSONB).
+ */
+
+export type SqlValue = string | number | null
+export type SqlRow = Record<string, unknown>
+
+/** Runs one statement inside the store's current transaction. */
+export type SqlExecutor = {
+  all(sql: string, params: SqlValue[]): Promise<SqlRow[]>
+  /** Returns the number of rows changed. */
+  run(sql: string, params: SqlValue[]): Promise<number>
+}
+
+export function createSqlReader(db: SqlExecutor): StoreReader {
+  const get = async (sql: string, params: SqlValue[]) => (await db.all(sql, params))[0]
+  return {
+    async getProject(id) {
+      const row = await get('SELECT * FROM projects WHERE id = ?', [id])
+      return row && toProjectRow(row)
+    },
+    async getUser(projectId, userId) {
+      const row = await get(
+        'SELECT * FROM users WHERE project_id = ? AND user_id = ? AND deleted_at IS NULL',
+        [projectId, userId],
+      )
+      return row && toUserRow(row)
+    },
+    async listUsers(query) {
+      const rows = await db.all(
+        `SELECT * FROM users WHERE project_id = ? AND deleted_at IS NULL AND user_id > ?
+         AND (CAST(? AS TEXT) IS NULL OR tier_id = ?) ORDER BY user_id LIMIT ?`,
+        [
+          query.project_id,
+          query.after ?? '',
+          query.tier_id ?? null,
+          query.tier_id ?? null,
+          query.limit,
+        ],
+      )
+      return rows.map(toUserRow)
+    },
+    async listSpendableBuckets(userRef) {
+      return (
+        await db.all('SELECT * FROM buckets WHERE user_ref = ? AND remaining > 0', [userRef])
+      ).map(toBucketRow)
+    },
+    async getBucket(id) {
+      const row = await get('SELECT * FROM buckets WHERE id = ?', [id])
+      return row && toBucketRow(row)
+    },
+    async getTransaction(projectId, id) {
+      const row = await get('SELECT * FROM transactions WHERE project_id = ? AND id = ?', [
+        projectId,
+        id,
+      ])
+      return row && toTransactionRow(row)
+    },
+    async listTransactions(query) {
+      const filters: Array<[string, SqlValue | undefined]> = [
+        ['project_id = ?', query.project_id],
+        ['user_id = ?', query.user_id],
+        ['status = ?', query.status],
+        ['model = ?', query.model],
+        ['feature_identifier = ?', query.feature_identifier],
+        ['created_at >= ?', query.created_after],
+        ['created_at < ?', query.created_before],
+      ]
+      const present = filters.filter(([, value]) => value !== undefined)
+      const where = present.map(([clause]) => clause)
+      const params = present.map(([, value]) => value as SqlValue)
+      if (query.before !== undefined) {
+        where.push('(created_at < ? OR (created_at = ? AND id < ?))')
+        params.push(query.before.created_at, query.before.created_at, query.before.id)
+      }
+      params.push(query.limit)
+      const rows = await db.all(
+        `SELECT * FROM transactions WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`,
+        params,
+      )
+      return rows.map(toTransactionRow)
+    },
+    async listExpiredPending(userRef, now) {
+      const rows = await db.all(
+        `SELECT * FROM transactions WHERE user_ref = ? AND status = 'pending' AND expires_at <= ?
+         ORDER BY expires_at, id`,
+        [userRef, now],
+      )
+      return rows.map(toTransactionRow)
+    },
+    async sumSpendSince(userRef, since) {
+      const row = await get(
+        `SELECT COALESCE(SUM(CASE WHEN status = 'pending' THEN reserved ELSE used END), 0) AS total
+         FROM transactions WHERE user_ref = ? AND created_at >= ?`,
+        [userRef, since],
+      )
+      return Number(row?.total ?? 0)
+    },
+    async nextExpiry(userRef) {
+      const row = await get(
+        `SELECT MIN(at) AS at FROM (
+           SELECT MIN(expires_at) AS at FROM buckets WHERE user_ref = ? AND remaining > 0 AND expires_at IS NOT NULL
+           UNION ALL
+           SELECT MIN(expires_at) AS at FROM transactions WHERE user_ref = ? AND status = 'pending') AS soonest`,
+        [userRef, userRef],
+      )
+      return row?.at === null || row?.at === undefined ? null : Number(row.at)
+    },
+    async getIdempotency(projectId, scope, key) {
+      const row = await get(
+        'SELECT * FROM idempotency WHERE project_id = ? AND scope = ? AND key = ?',
+        [projectId, scope, key],
+      )
+      return (
+        row && {
+          project_id: row.project_id as string,
+          scope: row.scope as string,
+          key: row.key as string,
+          request_hash: row.request_hash as string,
+          response: json(row.response),
+          created_at: Number(row.created_at),
+        }
+      )
+    },
+    async readJournal(projectId, afterSeq, limit) {
+      const rows = await db.all(
+        'SELECT * FROM journal WHERE project_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+        [projectId, afterSeq, limit],
+      )
+      return rows.map(
+        (row): JournalEntry => ({
+          seq: Number(row.seq),
+          project_id: row.project_id as string,
+          user_ref: row.user_ref as string,
+          kind: row.kind as JournalEntry['kind'],
+          amount: Number(row.amount),
+          debit: row.debit as JournalEntry['debit'],
+          credit: row.credit as JournalEntry['credit'],
+          transaction_id: (row.transaction_id as string | null) ?? null,
+          at: Number(row.at),
+          memo: json(row.memo) as JournalEntry['memo'],
+        }),
+      )
+    },
+    async listAllUsers(projectId) {
+      return (await db.all('SELECT * FROM users WHERE project_id = ?', [projectId])).map(toUserRow)
+    },
+    async listAllBuckets(projectId) {
+      return (await db.all('SELECT * FROM buckets WHERE project_id = ?', [projectId])).map(
+        toBucketRow,
+      )
+    },
+    async listAllTransactions(projectId) {
+      return (await db.all('SELECT * FROM transactions WHERE project_id = ?', [projectId])).map(
+        toTransactionRow,
+      )
+    },
+    async listProjects() {
+      return (await db.all('SELECT * FROM projects ORDER BY created_at, id', [])).map(toProjectRow)
+    },
+    async getApiKeyByHash(hash) {
+      const row = await get('SELECT * FROM api_keys WHERE hash = ?', [hash])
+      return row && toApiKeyRow(row)
+    },
+    async listApiKeys(projectId) {
+      return (
+        await db.all('SELECT * FROM api_keys WHERE project_id = ? ORDER BY created_at, id', [
+          projectId,
+        ])
+      ).map(toApiKeyRow)
+    },
+    async listDueUsers(now, limit) {
+      const rows = await db.all(
+        `SELECT project_id, user_id FROM users WHERE deleted_at IS NULL AND next_event_at <= ?
+         ORDER BY next_event_at LIMIT ?`,
+        [now, limit],
+      )
+      return rows as Array<{ project_id: string; user_id: string }>
+    },
+  }
+}
+
+/**
+ * The writer of a SQL store. `lockUserSuffix` is what makes `lockUser` a row lock
+ * (` FOR UPDATE` on PostgreSQL; nothing on SQLite, whose write transaction excludes all writers).
+ */
+export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: string }): StoreWriter {
+  const reader = createSqlReader(db)
+  return {
+    ...reader,
+    async lockUser(projectId, userId) {
+      const [row] = await db.all(
+        `SELECT * FROM users WHERE project_id = ? AND user_id = ? AND deleted_at IS NULL${options.lockUserSuffix}`,
+        [projectId, userId],
+      )
+      return row && toUserRow(row)
+    },
+    async insertProject(row) {
+      await db.run('INSERT INTO projects (id, config, created_at) VALUES (?, ?, ?)', [
+        row.id,
+        JSON.stringify(row.config),
+        row.created_at,
+      ])
+    },
+    async updateProjectConfig(id, config) {
+      await db.run('UPDATE projects SET config = ? WHERE id = ?', [JSON.stringify(config), id])
+    },
+    async insertUser(row) {
+      const changed = await db.run(
+        `INSERT INTO users (ref, project_id, user_id, tier_id, available, held, metadata, created_at,
+           refill_anchor, refills_applied, next_event_at, deleted_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT DO NOTHING`,
+        [
+          row.ref,
+          row.project_id,
+          row.user_id,
+          row.tier_id,
+          row.available,
+          row.held,
+          JSON.stringify(row.metadata),
+          row.created_at,
+          row.refill_anchor,
+          row.refills_applied,
+          row.next_event_at,
+          row.deleted_at,
+        ],
+      )
+      return changed === 1
+    },
+    async updateUser(row) {
+      await db.run(
+        `UPDATE users SET tier_id = ?, available = ?, held = ?, metadata = ?, refill_anchor = ?,
+           refills_applied = ?, next_event_at = ?, deleted_at = ? WHERE ref = ?`,
+        [
+          row.tier_id,
+          row.available,
+          row.held,
+          JSON.stringify(row.metadata),
+          row.refill_anchor,
+          row.refills_applied,
+          row.next_event_at,
+          row.deleted_at,
+          row.ref,
+        ],
+      )
+    },
+    async insertBucket(row) {
+      await db.run(
+        `INSERT INTO buckets (id, project_id, user_ref, kind, credits, remaining, expires_at, reason, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          row.id,
+          row.project_id,
+          row.user_ref,
+          row.kind,
+          row.credits,
+          row.remaining,
+          row.expires_at,
+          row.reason,
+          row.created_at,
+        ],
+      )
+    },
+    async updateBucketRemaining(id, remaining) {
+      await db.run('UPDATE buckets SET remaining = ? WHERE id = ?', [remaining, id])
+    },
+    async insertTransaction(row) {
+      await db.run(
+        `INSERT INTO transactions (id, project_id, user_ref, user_id, model, feature_identifier, status,
+           reserved, used, provisional_tokens, finalized_tokens, price, estimated, created_at, completed_at,
+           expires_at, hold_parts, complete_hash, complete_result)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        transactionValues(row),
+      )
+    },
+    async updateTransaction(row) {
+      const [id, ...rest] = transactionValues(row)
+      await db.run(
+        `UPDATE transactions SET project_id = ?, user_ref = ?, user_id = ?, model = ?, feature_identifier = ?,
+           status = ?, reserved = ?, used = ?, provisional_tokens = ?, finalized_tokens = ?, price = ?,
+           estimated = ?, created_at = ?, completed_at = ?, expires_at = ?, hold_parts = ?, complete_hash = ?,
+           complete_result = ?
+         WHERE id = ?`,
+        [...rest, id as SqlValue],
+      )
+    },
+    async appendJournal(entries) {
+      for (const entry of entries) {
+        await db.run(
+          `INSERT INTO journal (project_id, user_ref, kind, amount, debit, credit, transaction_id, at, memo)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          [
+            entry.project_id,
+            entry.user_ref,
+            entry.kind,
+            entry.amount,
+            entry.debit,
+            entry.credit,
+            entry.transaction_id,
+            entry.at,
+            entry.memo === null ? null : JSON.stringify(entry.memo),
+          ],
+        )
+      }
+    },
+    async putIdempotency(row) {
+      await db.run(
+        'INSERT INTO idempotency (project_id, scope, key, request_hash, response, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+        [
+          row.project_id,
+          row.scope,
+          row.key,
+          row.request_hash,
+          JSON.stringify(row.response ?? null),
+          row.created_at,
+        ],
+      )
+    },
+    async insertApiKey(row) {
+      await db.run(
+        `INSERT INTO api_keys (id, project_id, name, scope, prefix, hash, created_at, revoked_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          row.id,
+          row.project_id,
+          row.name,
+          row.scope,
+          row.prefix,
+          row.hash,
+          row.created_at,
+          row.revoked_at,
+        ],
+      )
+    },
+    async revokeApiKey(projectId, id, at) {
+      const changed = await db.run(
+        'UPDATE api_keys SET revoked_at = ? WHERE project_id = ? AND id = ? AND revoked_at IS NULL',
+        [at, projectId, id],
+      )
+      return changed === 1
+    },
+    async pruneIdempotency(before) {
+      return db.run('DELETE FROM idempotency WHERE created_at < ?', [before])
+    },
+  }
+}
+
+/** A JSON column: text from SQLite, already parsed from PostgreSQL's JSONB. */
+function json(value: unknown): unknown {
+  return typeof value === 'string' ? JSON.parse(value) : (value ?? null)
+}
+
+const numberOrNull = (value: unknown) =>
+  value === null || value === undefined ? null : Number(value)
+
+function toProjectRow(row: SqlRow): ProjectRow {
+  return {
+    id: row.id as string,
+    config: json(row.config) as ProjectRow['config'],
+    created_at: Number(row.created_at),
+  }
+}
+
+function toUserRow(row: SqlRow): UserRow {
+  return {
+    ref: row.ref as string,
+    project_id: row.project_id as string,
+    user_id: row.user_id as string,
+    tier_id: row.tier_id as string,
+    available: Number(row.available),
+    held: Number(row.held),
+    metadata: json(row.metadata) as UserRow['metadata'],
+    created_at: Number(row.created_at),
+    refill_anchor: Number(row.refill_anchor),
+    refills_applied: Number(row.refills_applied),
+    next_event_at: numberOrNull(row.next_event_at),
+    deleted_at: numberOrNull(row.deleted_at),
+  }
+}
+
+function toBucketRow(row: SqlRow): BucketRow {
+  return {
+    id: row.id as string,
+    project_id: row.project_id as string,
+    user_ref: row.user_ref as string,
+    kind: row.kind as BucketRow['kind'],
+    credits: Number(row.credits),
+    remaining: Number(row.remaining),
+    expires_at: numberOrNull(row.expires_at),
+    reason: (row.reason as string | null) ?? null,
+    created_at: Number(row.created_at),
+  }
+}
+
+function toApiKeyRow(row: SqlRow): ApiKeyRow {
+  return {
+    id: row.id as string,
+    project_id: row.project_id as string,
+    name: (row.name as string | null) ?? null,
+    scope: row.scope as ApiKeyRow['scope'],
+    prefix: row.prefix as string,
+    hash: row.hash as string,
+    created_at: Number(row.created_at),
+    revoked_at: numberOrNull(row.revoked_at),
+  }
+}
+
+function toTransactionRow(row: SqlRow): TransactionRow {
+  return {
+    id: row.id as string,
+    project_id: row.project_id as string,
+    user_ref: row.user_ref as string,
+    user_id: row.user_id as string,
+    model: row.model as string,
+    feature_identifier: (row.feature_identifier as string | null) ?? null,
+    status: row.status as TransactionRow['status'],
+    reserved: Number(row.reserved),
+    used: Number(row.used),
+    provisional_tokens: json(row.provisional_tokens) as TransactionRow['provisional_tokens'],
+    finalized_tokens: json(row.finalized_tokens) as TransactionRow['finalized_tokens'],
+    price: json(row.price) as TransactionRow['price'],
+    estimated: row.estimated === true || row.estimated === 1,
+    created_at: Number(row.created_at),
+    completed_at: numberOrNull(row.completed_at),
+    expires_at: numberOrNull(row.expires_at),
+    hold_parts: json(row.hold_parts) as TransactionRow['hold_parts'],
+    complete_hash: (row.complete_hash as string | null) ?? null,
+    complete_result: json(row.complete_result),
+  }
+}
+
+function transactionValues(row: TransactionRow): SqlValue[] {
+  const text = (value: unknown) =>
+    value === null || value === undefined ? null : JSON.stringify(value)
+  return [
+    row.id,
+    row.project_id,
+    row.user_ref,
+    row.user_id,
+    row.model,
+    row.feature_identifier,
+    row.status,
+    row.reserved,
+    row.used,
+    text(row.provisional_tokens),
+    text(row.finalized_tokens),
+    JSON.stringify(row.price),
+    // PostgreSQL reads '1'/'0' into a BOOLEAN column, SQLite keeps the integer.
+    row.estimated ? 1 : 0,
+    row.created_at,
+    row.completed_at,
+    row.expires_at,
+    JSON.stringify(row.hold_parts),
+    row.complete_hash,
+    text(row.complete_result),
+  ]
+}
