@@ -128,12 +128,17 @@ export async function captureUsage<T>(
   }
 }
 
-async function startCreatingUser(
+/**
+ * Starts a usage transaction; if the user does not exist yet, creates it on the project's
+ * default tier and starts again. What `captureUsage` and the AI SDK middleware use.
+ */
+export async function startCreatingUser(
   client: CredlyClient,
   request: Parameters<CredlyClient['startUsageTransaction']>[0],
+  options?: Parameters<CredlyClient['startUsageTransaction']>[1],
 ): Promise<StartUsageResponse> {
   try {
-    return await client.startUsageTransaction(request)
+    return await client.startUsageTransaction(request, options)
   } catch (error) {
     if (!NotFoundError.isInstance(error) || problemSlug(error.type) !== 'user-not-found')
       throw error
@@ -143,7 +148,7 @@ async function startCreatingUser(
       // Another caller created the user first: that is what we wanted.
       if (!ConflictError.isInstance(createError)) throw createError
     }
-    return client.startUsageTransaction(request)
+    return client.startUsageTransaction(request, options)
   }
 }
 

@@ -3,6 +3,7 @@ export {
   type CaptureUsageResult,
   type CaptureUsageStatus,
   captureUsage,
+  startCreatingUser,
 } from './capture-usage.ts'
 export {
   type ClientOptions,
@@ -10,6 +11,7 @@ export {
   createClient,
   type RequestOptions,
 } from './client.ts'
+export { type CredlyRequestContext, getCredlyContext, runWithCredlyContext } from './context.ts'
 export {
   type ApiErrorInit,
   ConflictError,

@@ -10,6 +10,7 @@ import {
 } from 'credly'
 import type { Clock } from './clock.ts'
 import { createLedger, type Ledger } from './engine/ledger.ts'
+import type { VerifyReport } from './engine/verify.ts'
 import { createStore } from './open-store.ts'
 
 /** Options of `createLocalClient`. */
@@ -37,6 +38,8 @@ export type LocalClient = CredlyClient & {
   readonly ledger: Ledger
   /** The project id the client meters into. */
   readonly projectId: string
+  /** Recomputes every balance of the project from the journal (see `Ledger.verify`). */
+  verify(): Promise<VerifyReport>
   /** Waits for pending writes, then closes the database. */
   close(): Promise<void>
 }
@@ -116,6 +119,7 @@ export function createLocalClient(options: LocalClientOptions): LocalClient {
     ),
     getTransactions: scoped((id, query) => ledger.listTransactions(id, query)),
     getTransaction: scoped((id, transactionId: string) => ledger.getTransaction(id, transactionId)),
+    verify: scoped((id) => ledger.verify(id)),
     close: () => store.close(),
   }
   return client

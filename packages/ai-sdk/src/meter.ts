@@ -1,0 +1,189 @@
+import {
+  type CompleteUsageResponse,
+  type CredlyClient,
+  CredlyError,
+  getCredlyContext,
+  InsufficientCreditsError,
+  problemType,
+  RateLimitError,
+  startCreatingUser,
+  type TokenCounts,
+} from 'credly'
+
+/** What every Credly AI SDK middleware shares: who pays, how to react to metering failures. */
+export type MeteringOptions = {
+  /** The Credly client. @default the client of the request context an adapter set */
+  client?: CredlyClient
+  /**
+   * Groups the transactions, e.g. `chat` or `summarize`. A call's
+   * `providerOptions.credly.featureIdentifier` wins, then this, then the request context's.
+   */
+  featureIdentifier?: string
+  /**
+   * `enforce` (the default) refuses a call Credly refuses or cannot be asked about (fail
+   * closed). `observe` never blocks: it records usage when it can and reports failures to
+   * `onError`, for rolling Credly out in front of live traffic.
+   * @default "enforce"
+   */
+  mode?: 'enforce' | 'observe'
+  /** Told about metering failures that did not stop the call (e.g. a complete that kept failing). */
+  onError?: (
+    error: unknown,
+    info: { phase: 'start' | 'complete' | 'extend'; transactionId?: string },
+  ) => void
+  /** How often a running stream's reservation is extended, in ms; 0 never. @default 60000 */
+  extendIntervalMs?: number
+  /** The TTL each extension asks for. @default the project's reservation TTL */
+  extendTtlSeconds?: number
+}
+
+/** Settles one call's transaction exactly once, whatever path the call took. */
+export type Meter = {
+  transactionId: string
+  /** Completes the transaction; later calls return the first settlement. */
+  settle(input: {
+    success: boolean
+    tokens: TokenCounts
+    estimated: boolean
+  }): Promise<CompleteUsageResponse | undefined>
+  /** Keeps the reservation alive until settled (for streams). */
+  keepAlive(): void
+}
+
+const COMPLETE_ATTEMPTS = 4
+
+/**
+ * Starts a usage transaction for one model call (creating the user if needed). Throws
+ * `InsufficientCreditsError` or `RateLimitError` when Credly refuses in `enforce` mode, and any
+ * start failure too; in `observe` mode returns undefined instead, and the call goes ahead.
+ */
+export async function startMeter(
+  options: MeteringOptions,
+  call: {
+    userId: string | undefined
+    model: string
+    tokens: TokenCounts
+    featureIdentifier: string | undefined
+  },
+): Promise<Meter | undefined> {
+  const context = getCredlyContext()
+  const client = options.client ?? context?.client
+  const userId = call.userId ?? context?.userId
+  const observe = options.mode === 'observe'
+  const fail = (error: unknown): undefined => {
+    if (!observe) throw error
+    options.onError?.(error, { phase: 'start' })
+    return undefined
+  }
+  if (!client) {
+    return fail(
+      new CredlyError(
+        'credlyMiddleware has no Credly client: pass { client } (createClient or createLocalClient), or run the call inside a request handled by the Credly Express, Hono or Next.js adapter.',
+      ),
+    )
+  }
+  if (!userId) {
+    return fail(
+      new CredlyError(
+        'credlyMiddleware cannot tell who this model call is for, so it refuses to meter it against nobody. Pass providerOptions: { credly: { userId } } on the call, a userId option, or use a Credly adapter that sets the request user.',
+      ),
+    )
+  }
+  let start: Awaited<ReturnType<typeof startCreatingUser>>
+  try {
+    start = await startCreatingUser(client, {
+      user_id: userId,
+      model: call.model,
+      provisional_tokens: call.tokens,
+      feature_identifier:
+        call.featureIdentifier ?? options.featureIdentifier ?? context?.featureIdentifier,
+    })
+  } catch (error) {
+    return fail(error)
+  }
+  if (!start.continue || start.transaction_id === null) {
+    const init = {
+      title: start.reason === 'rate_limited' ? 'Too Many Requests' : 'Insufficient credits',
+      detail: start.message,
+      type: problemType(start.reason === 'rate_limited' ? 'rate-limited' : 'insufficient-credits'),
+    }
+    return fail(
+      start.reason === 'rate_limited'
+        ? new RateLimitError({ ...init, retryAfterSeconds: start.retry_after_seconds ?? undefined })
+        : new InsufficientCreditsError({
+            ...init,
+            balance: start.balance,
+            required: start.credits_required,
+            reason: start.reason ?? 'insufficient_credits',
+          }),
+    )
+  }
+  return createMeter(client, start.transaction_id, options)
+}
+
+function createMeter(client: CredlyClient, transactionId: string, options: MeteringOptions): Meter {
+  let settlement: Promise<CompleteUsageResponse | undefined> | undefined
+  let timer: ReturnType<typeof setInterval> | undefined
+  const stopExtending = () => {
+    if (timer) clearInterval(timer)
+    timer = undefined
+  }
+  return {
+    transactionId,
+    settle(input) {
+      stopExtending()
+      settlement ??= complete(client, transactionId, input, options)
+      return settlement
+    },
+    keepAlive() {
+      const interval = options.extendIntervalMs ?? 60_000
+      if (interval <= 0 || timer || settlement) return
+      timer = setInterval(() => {
+        client
+          .extendUsageTransaction({
+            transaction_id: transactionId,
+            ttl_seconds: options.extendTtlSeconds,
+          })
+          .catch((error: unknown) => options.onError?.(error, { phase: 'extend', transactionId }))
+      }, interval)
+      // A forgotten stream must not keep the process alive; the hold then expires by policy.
+      timer.unref?.()
+    },
+  }
+}
+
+/**
+ * Completes with one idempotency key across every attempt, so a completion that failed in
+ * transit is retried without ever settling twice. A completion that keeps failing is reported,
+ * not thrown: the model call already happened, and the hold settles by the expiry policy.
+ */
+async function complete(
+  client: CredlyClient,
+  transactionId: string,
+  input: { success: boolean; tokens: TokenCounts; estimated: boolean },
+  options: MeteringOptions,
+): Promise<CompleteUsageResponse | undefined> {
+  const request = {
+    transaction_id: transactionId,
+    success: input.success,
+    finalized_tokens: input.tokens,
+    estimated: input.estimated || undefined,
+  }
+  let lastError: unknown
+  for (let attempt = 1; attempt <= COMPLETE_ATTEMPTS; attempt++) {
+    try {
+      return await client.completeUsageTransaction(request, {
+        idempotencyKey: `credly-ai-sdk:complete:${transactionId}`,
+      })
+    } catch (error) {
+      lastError = error
+      // A 4xx other than a rate limit will not change on a retry.
+      const status = (error as { status?: number }).status
+      if (status !== undefined && status < 500 && status !== 429 && status !== 408) break
+      if (attempt < COMPLETE_ATTEMPTS)
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt))
+    }
+  }
+  options.onError?.(lastError, { phase: 'complete', transactionId })
+  return undefined
+}
