@@ -1,0 +1,212 @@
+import { createOpenAI } from '@ai-sdk/openai'
+import { createTestServer, type TestServer } from '@credly/server/testing'
+import { APICallError, generateText, stepCountIs, streamText, tool, wrapLanguageModel } from 'ai'
+import { type CredlyClient, InsufficientCreditsError } from 'credly'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { credlyMiddleware, totalCreditsUsed } from '../src/index.ts'
+import { OpenAICompatibleServer } from './support/openai-compatible-server.ts'
+
+/**
+ * The whole stack as an app runs it: the AI SDK and the real `@ai-sdk/openai` provider against a
+ * local OpenAI-compatible server, metered by the middleware through the HTTP client into a real
+ * `@credly/server` and its ledger. Prices (credits per million tokens) come from the test config:
+ * gpt-4o input 2.5, cached input 1.25, output 10; o4-mini input 1.1, output 4.4, reasoning 8.8.
+ */
+let credly: TestServer
+let client: CredlyClient
+let provider: OpenAICompatibleServer
+let openai: ReturnType<typeof createOpenAI>
+
+beforeEach(async () => {
+  credly = await createTestServer()
+  client = credly.client({ apiKey: credly.meteringKey })
+  provider = new OpenAICompatibleServer()
+  openai = createOpenAI({ baseURL: await provider.listen(), apiKey: 'test-key' })
+})
+afterEach(async () => {
+  const report = await credly.ledger.verify(credly.projectId)
+  expect(report.differences).toEqual([])
+  await provider.close()
+  await credly.close()
+})
+
+const metered = (
+  modelId: string,
+  userId: string,
+  options: Parameters<typeof credlyMiddleware>[0] = {},
+) =>
+  wrapLanguageModel({
+    model: openai.chat(modelId),
+    middleware: credlyMiddleware({ client, userId, ...options }),
+  })
+
+async function transactionsOf(userId: string) {
+  return (await client.getTransactions({ user_id: userId })).data
+}
+
+describe('@ai-sdk/openai through the middleware', () => {
+  it('generateText: settles cached and reasoning tokens at their prices', async () => {
+    provider.reply({
+      kind: 'text',
+      text: 'Forty-two.',
+      usage: { prompt: 1000, cached: 400, completion: 500, reasoning: 200 },
+    })
+    const result = await generateText({
+      model: metered('o4-mini', 'ann'),
+      prompt: 'The answer?',
+      maxOutputTokens: 1000,
+    })
+    expect(result.text).toBe('Forty-two.')
+    // 600 * 1.1 + 400 * 1.1 (no cached price) + 300 * 4.4 + 200 * 8.8 = 4180 micro-credits
+    const [transaction] = await transactionsOf('ann')
+    expect(transaction).toMatchObject({
+      status: 'completed',
+      credits_used: 0.00418,
+      finalized_tokens: {
+        input_tokens: 1000,
+        cached_input_tokens: 400,
+        output_tokens: 500,
+        reasoning_tokens: 200,
+      },
+      estimated: false,
+    })
+    expect(await client.getBalance('ann')).toEqual({ user_id: 'ann', balance: 99.99582, held: 0 })
+    expect(result.providerMetadata?.credly).toMatchObject({
+      creditsUsed: 0.00418,
+      balance: 99.99582,
+    })
+  })
+
+  it('streamText consumed fully: settles with the usage of the last chunk', async () => {
+    provider.reply({
+      kind: 'stream',
+      chunks: ['Hel', 'lo', '!'],
+      usage: { prompt: 100, cached: 40, completion: 50 },
+    })
+    const result = streamText({ model: metered('gpt-4o', 'ann'), prompt: 'Hi' })
+    expect(await result.text).toBe('Hello!')
+    expect(provider.requests[0]?.body.stream_options).toEqual({ include_usage: true })
+    // 60 * 2.5 + 40 * 1.25 + 50 * 10 = 700 micro-credits
+    const [transaction] = await transactionsOf('ann')
+    expect(transaction).toMatchObject({
+      status: 'completed',
+      credits_used: 0.0007,
+      estimated: false,
+    })
+    expect((await client.getBalance('ann')).balance).toBe(99.9993)
+  })
+
+  it('streamText aborted half way: settles once on the prompt and what was streamed, as an estimate', async () => {
+    provider.reply({
+      kind: 'stream',
+      chunks: ['x'.repeat(40)],
+      usage: { prompt: 1, completion: 1 },
+      delayMs: 10,
+      endless: true,
+    })
+    const controller = new AbortController()
+    const result = streamText({
+      model: metered('gpt-4o', 'ann', { reservation: { estimateInputTokens: () => 100 } }),
+      prompt: 'Write forever',
+      abortSignal: controller.signal,
+      maxOutputTokens: 2000,
+      onError: () => undefined,
+    })
+    let seen = 0
+    for await (const delta of result.textStream) {
+      seen += delta.length
+      if (seen >= 400) controller.abort()
+    }
+    // Settling happens as the stream unwinds; wait until the hold is released.
+    for (let attempt = 0; attempt < 50 && (await client.getBalance('ann')).held > 0; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    const [transaction] = await transactionsOf('ann')
+    expect(transaction).toMatchObject({ status: 'failed', estimated: true })
+    expect(transaction?.finalized_tokens?.input_tokens).toBe(100)
+    const output = transaction?.finalized_tokens?.output_tokens ?? 0
+    expect(output).toBeGreaterThanOrEqual(100) // at least the 400 characters the consumer saw
+    expect(output).toBeLessThanOrEqual(provider.streamedChunks * 10)
+    expect(await client.getBalance('ann')).toMatchObject({ held: 0 })
+    expect(transaction?.credits_used).toBeCloseTo((100 * 2.5 + output * 10) / 1e6, 6)
+  })
+
+  it('a provider error completes the transaction as failed and rethrows', async () => {
+    provider.reply({ kind: 'error', status: 500, message: 'The server had an error' })
+    const error = await generateText({
+      model: metered('gpt-4o', 'ann'),
+      prompt: 'x',
+      maxRetries: 0,
+    }).catch((caught: unknown) => caught)
+    expect(APICallError.isInstance(error)).toBe(true)
+    const [transaction] = await transactionsOf('ann')
+    expect(transaction).toMatchObject({ status: 'failed', credits_used: 0 })
+    expect(await client.getBalance('ann')).toEqual({ user_id: 'ann', balance: 100, held: 0 })
+  })
+
+  it('insufficient credits: refused before the provider is called', async () => {
+    await client.createUser({ user_id: 'broke', tier_id: 'empty' })
+    const error = await generateText({ model: metered('gpt-4o', 'broke'), prompt: 'x' }).catch(
+      (caught: unknown) => caught,
+    )
+    expect(InsufficientCreditsError.isInstance(error)).toBe(true)
+    expect(error).toMatchObject({ balance: 0, reason: 'insufficient_credits' })
+    expect(provider.requests).toHaveLength(0)
+    expect(await transactionsOf('broke')).toEqual([])
+  })
+
+  it('a multi-step tool loop: one transaction per model call, one feature, one total', async () => {
+    provider.reply(
+      {
+        kind: 'tool-call',
+        name: 'weather',
+        arguments: { city: 'Oslo' },
+        usage: { prompt: 200, completion: 20 },
+      },
+      { kind: 'text', text: 'It is sunny in Oslo.', usage: { prompt: 260, completion: 30 } },
+    )
+    const result = await generateText({
+      model: metered('gpt-4o', 'ann', { featureIdentifier: 'weather-agent' }),
+      prompt: 'Weather in Oslo?',
+      tools: {
+        weather: tool({
+          inputSchema: z.object({ city: z.string() }),
+          execute: async ({ city }) => `sunny in ${city}`,
+        }),
+      },
+      stopWhen: stepCountIs(4),
+    })
+    expect(result.text).toBe('It is sunny in Oslo.')
+    const transactions = await transactionsOf('ann')
+    expect(transactions).toHaveLength(2)
+    expect(
+      transactions.every((transaction) => transaction.feature_identifier === 'weather-agent'),
+    ).toBe(true)
+    // (200 * 2.5 + 20 * 10) + (260 * 2.5 + 30 * 10) = 700 + 950 micro-credits
+    expect(totalCreditsUsed(result.steps)).toBe(0.00165)
+    expect((await client.getBalance('ann')).balance).toBe(99.99835)
+  })
+
+  it('concurrent calls racing a small balance: exactly the calls that fit run', async () => {
+    await client.createUser({ user_id: 'racer', tier_id: 'empty' })
+    await credly.client().grantCredits({ user_id: 'racer', credits: 0.0003 })
+    for (let index = 0; index < 10; index++)
+      provider.reply({ kind: 'text', text: 'ok', usage: { prompt: 10, completion: 5 } })
+    // Each call reserves 20 input (2.5) + 5 output (10) = 100 micro-credits; 300 fit three.
+    const model = metered('gpt-4o', 'racer', { reservation: { estimateInputTokens: () => 20 } })
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 10 }, () =>
+        generateText({ model, prompt: 'x', maxOutputTokens: 5, maxRetries: 0 }),
+      ),
+    )
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(3)
+    expect(provider.requests).toHaveLength(3)
+    // Each call used 10 * 2.5 + 5 * 10 = 75 micro-credits.
+    expect(await client.getBalance('racer')).toEqual({
+      user_id: 'racer',
+      balance: 0.000075,
+      held: 0,
+    })
+  })
+})
