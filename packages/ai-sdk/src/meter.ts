@@ -109,7 +109,12 @@ export async function startMeter(
     }
     return fail(
       start.reason === 'rate_limited'
-        ? new RateLimitError({ ...init, retryAfterSeconds: start.retry_after_seconds ?? undefined })
+        ? new RateLimitError({
+            ...init,
+            retryAfterSeconds: start.retry_after_seconds ?? undefined,
+            limit: start.rate_limit?.limit,
+            windowSeconds: start.rate_limit?.window_seconds,
+          })
         : new InsufficientCreditsError({
             ...init,
             balance: start.balance,

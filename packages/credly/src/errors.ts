@@ -134,6 +134,8 @@ export class CredlyApiError extends CredlyError {
           ...init,
           retryAfterSeconds:
             numberField(problem, 'retry_after_seconds') ?? parseRetryAfterSeconds(headers),
+          limit: numberField(problem, 'limit'),
+          windowSeconds: numberField(problem, 'window_seconds'),
         })
       default:
         return status >= 500 ? new ServerError(init) : new CredlyApiError(init)
@@ -216,15 +218,23 @@ export class RateLimitError extends CredlyApiError {
   override name = 'RateLimitError'
   /** Seconds to wait before trying again, from the body or the `Retry-After` header. */
   readonly retryAfterSeconds: number | undefined
+  /** The limit that was reached (requests, or credits for a tier's credit limit), when known. */
+  readonly limit: number | undefined
+  /** The limit's window in seconds, when known. */
+  readonly windowSeconds: number | undefined
 
   constructor(
     init: Omit<ApiErrorInit, 'status'> & {
       status?: number
       retryAfterSeconds?: number | undefined
+      limit?: number | undefined
+      windowSeconds?: number | undefined
     },
   ) {
     super({ ...init, status: init.status ?? 429 })
     this.retryAfterSeconds = init.retryAfterSeconds
+    this.limit = init.limit
+    this.windowSeconds = init.windowSeconds
   }
 }
 

@@ -29,6 +29,19 @@ export {
   ValidationError,
 } from './errors.ts'
 export {
+  clientResolver,
+  type GateOptions,
+  type GateOutcome,
+  gateRequest,
+  insufficientCreditsResponse,
+  missingUserResponse,
+  type ProblemResponse,
+  problemForError,
+  type RequestCredly,
+  rateLimitedResponse,
+  runWithRequestCredly,
+} from './http/index.ts'
+export {
   PROBLEMS_DOCS_URL,
   type ProblemSlug,
   problemSlug,

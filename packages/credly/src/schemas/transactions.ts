@@ -54,6 +54,11 @@ export const startUsageResponseSchema = z.object({
   reason: startReasonSchema.nullable(),
   /** For `rate_limited`: when the window has room again. */
   retry_after_seconds: z.number().nonnegative().nullable(),
+  /** For `rate_limited`: the tier's credit limit and its window. */
+  rate_limit: z
+    .object({ limit: creditsSchema, window_seconds: z.number().int().positive() })
+    .nullable()
+    .optional(),
 })
 export type StartUsageResponse = z.infer<typeof startUsageResponseSchema>
 

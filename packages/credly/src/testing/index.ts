@@ -1,4 +1,10 @@
 export {
+  assertInsufficientCredits,
+  assertMissingUser,
+  assertRateLimited,
+  type SeenResponse,
+} from './adapter-expectations.ts'
+export {
   API_KEY,
   ContractServer,
   type Fault,

@@ -69,7 +69,8 @@ export async function reserve(book: Book, input: StartInput): Promise<StartUsage
     reason: 'insufficient_credits' | 'rate_limited',
     message: string,
     retryAfter: number | null,
-  ) => ({
+    rateLimit: StartUsageResponse['rate_limit'] = null,
+  ): StartUsageResponse => ({
     transaction_id: null,
     continue: false,
     balance: toCredits(book.user.available),
@@ -78,6 +79,7 @@ export async function reserve(book: Book, input: StartInput): Promise<StartUsage
     message,
     reason,
     retry_after_seconds: retryAfter,
+    rate_limit: rateLimit,
   })
 
   const limit = book.config.tiers[book.user.tier_id]?.rate_limit
@@ -92,6 +94,7 @@ export async function reserve(book: Book, input: StartInput): Promise<StartUsage
         'rate_limited',
         `Rate limited: ${toCredits(spent)} of ${limit.credits} credits per ${limit.per} used; this call needs ${toCredits(amount)}. Try again in ${retryAfter} s.`,
         retryAfter,
+        { limit: limit.credits, window_seconds: window / 1000 },
       )
     }
   }

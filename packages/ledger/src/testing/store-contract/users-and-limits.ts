@@ -133,6 +133,7 @@ export function usersAndLimitsSuite(factory: StoreFactory): void {
         continue: false,
         reason: 'rate_limited',
         retry_after_seconds: 50,
+        rate_limit: { limit: 50, window_seconds: 60 },
         transaction_id: null,
       })
       // Settling below the reservation frees room in the window.

@@ -1,0 +1,78 @@
+import {
+  type CaptureUsageParams,
+  type CaptureUsageResult,
+  captureUsage,
+  startCreatingUser,
+} from '../capture-usage.ts'
+import type { CredlyClient, RequestOptions } from '../client.ts'
+import { NotFoundError } from '../errors.ts'
+import { problemSlug } from '../problem-types.ts'
+import type {
+  CompleteUsageRequest,
+  CompleteUsageResponse,
+  StartUsageRequest,
+  StartUsageResponse,
+} from '../schemas/transactions.ts'
+
+/**
+ * What the adapters attach to a request (`req.credly`, `c.var.credly`, the Next handler's
+ * `credly`): the user, and Credly's calls bound to that user.
+ */
+export type RequestCredly = {
+  /** The user this request's model calls are metered against. */
+  readonly userId: string
+  readonly client: CredlyClient
+  /** The credits the user had when the request arrived, if the `requireCredits` gate read them. */
+  readonly balance: number | undefined
+  /** Aborts when the client goes away: pass it as the AI SDK's `abortSignal` so a stream settles. */
+  readonly signal: AbortSignal
+  /** The user's spendable credits now (creating the user on the default tier if new). */
+  getBalance(): Promise<number>
+  /** `startUsageTransaction` for this user (creating the user if new). */
+  start(
+    request: Omit<StartUsageRequest, 'user_id'>,
+    options?: RequestOptions,
+  ): Promise<StartUsageResponse>
+  /** `completeUsageTransaction`. */
+  complete(request: CompleteUsageRequest, options?: RequestOptions): Promise<CompleteUsageResponse>
+  /** `captureUsage` for this user. */
+  capture<T>(params: Omit<CaptureUsageParams<T>, 'user_id'>): Promise<CaptureUsageResult<T>>
+}
+
+export function createRequestCredly(input: {
+  userId: string
+  client: CredlyClient
+  signal: AbortSignal
+  balance: number | undefined
+}): RequestCredly {
+  const { userId, client } = input
+  return {
+    userId,
+    client,
+    balance: input.balance,
+    signal: input.signal,
+    getBalance: () => balanceCreatingUser(client, userId),
+    start: (request, options) =>
+      startCreatingUser(client, { ...request, user_id: userId }, options),
+    complete: (request, options) => client.completeUsageTransaction(request, options),
+    capture: (params) =>
+      captureUsage(client, { ...params, user_id: userId } as CaptureUsageParams<never>) as never,
+  }
+}
+
+/** A user's balance; a user Credly has not seen yet is created on the default tier first. */
+export async function balanceCreatingUser(client: CredlyClient, userId: string): Promise<number> {
+  try {
+    return (await client.getBalance(userId)).balance
+  } catch (error) {
+    if (!NotFoundError.isInstance(error) || problemSlug(error.type) !== 'user-not-found')
+      throw error
+    try {
+      return (await client.createUser({ user_id: userId })).balance
+    } catch (createError) {
+      // Created by a concurrent request meanwhile.
+      if ((createError as { status?: number }).status !== 409) throw createError
+      return (await client.getBalance(userId)).balance
+    }
+  }
+}

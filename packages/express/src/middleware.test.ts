@@ -1,0 +1,186 @@
+import type { AddressInfo } from 'node:net'
+import type { LanguageModelV4StreamPart } from '@ai-sdk/provider'
+import { credlyMiddleware } from '@credly/ai-sdk'
+import { createLocalClient, type LocalClient } from '@credly/ledger'
+import { generateText, streamText, wrapLanguageModel } from 'ai'
+import { MockLanguageModelV4 } from 'ai/test'
+import { assertInsufficientCredits, assertMissingUser, assertRateLimited } from 'credly/testing'
+import express, { type Express } from 'express'
+import request from 'supertest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { credly, credlyErrorHandler, getCredly } from './index.ts'
+
+// One credit per token; `limited` may spend 120 credits an hour.
+const config = {
+  models: { unit: { input: 1_000_000, output: 1_000_000 } },
+  tiers: {
+    free: { credits: 1000 },
+    empty: { credits: 0 },
+    limited: { credits: 100_000, rate_limit: { credits: 120, per: 'hour' } },
+  },
+} as const
+
+const usage = (input: number, output: number) => ({
+  inputTokens: { total: input, noCache: input, cacheRead: undefined, cacheWrite: undefined },
+  outputTokens: { total: output, text: output, reasoning: undefined },
+})
+
+// Wrapped once, at module scope, with no user and no client: the request context supplies both.
+const model = wrapLanguageModel({
+  model: new MockLanguageModelV4({
+    modelId: 'unit',
+    doGenerate: async () => ({
+      content: [{ type: 'text', text: 'Hello!' }],
+      finishReason: { unified: 'stop', raw: 'stop' },
+      usage: usage(10, 5),
+      warnings: [],
+    }),
+    doStream: async ({ abortSignal }) => ({
+      stream: new ReadableStream<LanguageModelV4StreamPart>({
+        async start(controller) {
+          controller.enqueue({ type: 'text-start', id: 't' })
+          for (let index = 0; index < (streamChunks ?? 3); index++) {
+            if (abortSignal?.aborted) return
+            controller.enqueue({ type: 'text-delta', id: 't', delta: 'x'.repeat(40) })
+            await new Promise((resolve) => setTimeout(resolve, streamDelayMs))
+          }
+          controller.enqueue({
+            type: 'finish',
+            finishReason: { unified: 'stop', raw: 'stop' },
+            usage: usage(10, 30),
+          })
+          controller.close()
+        },
+      }),
+    }),
+  }),
+  middleware: credlyMiddleware({
+    reservation: { estimateInputTokens: () => 10, defaultOutputTokens: 100 },
+  }),
+})
+let streamChunks: number | undefined
+let streamDelayMs = 0
+
+let ledger: LocalClient
+let app: Express
+beforeEach(() => {
+  ledger = createLocalClient({ database: ':memory:', config })
+  streamChunks = 3
+  streamDelayMs = 0
+  app = express()
+  // The app's own auth: here a header the test sets, standing in for a session.
+  app.use((req, _res, next) => {
+    const id = req.header('x-test-user')
+    if (id) (req as express.Request & { user?: { id: string } }).user = { id }
+    next()
+  })
+  app.use('/gated', credly({ client: ledger, requireCredits: true }))
+  app.use(credly({ client: ledger }))
+  app.post('/api/chat', async (req, res) => {
+    const { text, providerMetadata } = await generateText({
+      model,
+      prompt: 'hi',
+      abortSignal: getCredly(req).signal,
+    })
+    res.json({ text, credly: providerMetadata?.credly, user: req.credly?.userId })
+  })
+  app.post(['/api/stream', '/gated/stream'], (req, res) => {
+    void streamText({
+      model,
+      prompt: 'hi',
+      abortSignal: getCredly(req).signal,
+    }).pipeTextStreamToResponse(res)
+  })
+  app.use(credlyErrorHandler())
+})
+afterEach(async () => {
+  expect((await ledger.verify()).differences).toEqual([])
+  await ledger.close()
+})
+
+describe('@credly/express', () => {
+  it('meters a generate route for the signed-in user through the request context', async () => {
+    const response = await request(app).post('/api/chat').set('x-test-user', 'ann').expect(200)
+    expect(response.body).toMatchObject({
+      text: 'Hello!',
+      user: 'ann',
+      credly: { creditsUsed: 15, balance: 985 },
+    })
+    const { data } = await ledger.getTransactions({ user_id: 'ann' })
+    expect(data).toMatchObject([
+      { status: 'completed', credits_used: 15, feature_identifier: '/api/chat' },
+    ])
+  })
+
+  it('answers 401 for a request without a user, and never meters it', async () => {
+    const response = await request(app).post('/api/chat')
+    assertMissingUser(response)
+    expect((await ledger.getUsers()).data).toEqual([])
+  })
+
+  it('answers 402 from the model middleware when the user cannot afford the call', async () => {
+    await ledger.createUser({ user_id: 'broke', tier_id: 'empty' })
+    const response = await request(app).post('/api/chat').set('x-test-user', 'broke')
+    assertInsufficientCredits(response, { balance: 0 })
+    expect((await ledger.getTransactions({ user_id: 'broke' })).data).toEqual([])
+  })
+
+  it('answers 402 before a streaming handler runs with requireCredits', async () => {
+    await ledger.createUser({ user_id: 'broke', tier_id: 'empty' })
+    const response = await request(app).post('/gated/stream').set('x-test-user', 'broke')
+    assertInsufficientCredits(response, { balance: 0 })
+  })
+
+  it('answers 429 with Retry-After and RateLimit fields for a rate-limited user', async () => {
+    await ledger.createUser({ user_id: 'busy', tier_id: 'limited' })
+    // The first call reserves 110 and settles 15; the second would need 110 of the 105 left.
+    await request(app).post('/api/chat').set('x-test-user', 'busy').expect(200)
+    const response = await request(app).post('/api/chat').set('x-test-user', 'busy')
+    assertRateLimited(response, { limit: 120, windowSeconds: 3600 })
+    expect((await ledger.getTransactions({ user_id: 'busy' })).data).toHaveLength(1)
+  })
+
+  it('settles a streamed route consumed fully', async () => {
+    const response = await request(app).post('/api/stream').set('x-test-user', 'ann').expect(200)
+    expect(response.text).toBe('x'.repeat(120))
+    const { data } = await ledger.getTransactions({ user_id: 'ann' })
+    expect(data).toMatchObject([{ status: 'completed', credits_used: 40, estimated: false }])
+  })
+
+  it('settles a streamed route the client aborts, on what was streamed', async () => {
+    streamChunks = 10_000
+    streamDelayMs = 10
+    const server = app.listen(0, '127.0.0.1')
+    await new Promise((resolve) => server.once('listening', resolve))
+    try {
+      const aborted = new AbortController()
+      const response = await fetch(
+        `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/stream`,
+        {
+          method: 'POST',
+          headers: { 'x-test-user': 'ann' },
+          signal: aborted.signal,
+        },
+      )
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader()
+      let received = 0
+      while (received < 200) received += (await reader.read()).value?.length ?? 0
+      aborted.abort()
+      for (let attempt = 0; attempt < 100 && (await ledger.getBalance('ann')).held > 0; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      const { data } = await ledger.getTransactions({ user_id: 'ann' })
+      expect(data).toHaveLength(1)
+      expect(data[0]).toMatchObject({ status: 'failed', estimated: true })
+      expect(data[0]?.finalized_tokens?.output_tokens).toBeGreaterThanOrEqual(50)
+      expect((await ledger.getBalance('ann')).held).toBe(0)
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  })
+
+  it('getCredly explains a missing credly()', () => {
+    expect(() => getCredly({} as express.Request)).toThrow(/app.use\(credly\(\)\)/)
+  })
+})

@@ -1,0 +1,173 @@
+import type { LanguageModelV4StreamPart } from '@ai-sdk/provider'
+import { credlyMiddleware } from '@credly/ai-sdk'
+import { createLocalClient, type LocalClient } from '@credly/ledger'
+import { serve } from '@hono/node-server'
+import { generateText, streamText, wrapLanguageModel } from 'ai'
+import { MockLanguageModelV4 } from 'ai/test'
+import { assertInsufficientCredits, assertMissingUser, assertRateLimited } from 'credly/testing'
+import { Hono } from 'hono'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { credly } from './index.ts'
+
+const config = {
+  models: { unit: { input: 1_000_000, output: 1_000_000 } },
+  tiers: {
+    free: { credits: 1000 },
+    empty: { credits: 0 },
+    limited: { credits: 100_000, rate_limit: { credits: 120, per: 'hour' } },
+  },
+} as const
+
+const usage = (input: number, output: number) => ({
+  inputTokens: { total: input, noCache: input, cacheRead: undefined, cacheWrite: undefined },
+  outputTokens: { total: output, text: output, reasoning: undefined },
+})
+
+let endless = false
+const model = wrapLanguageModel({
+  model: new MockLanguageModelV4({
+    modelId: 'unit',
+    doGenerate: async () => ({
+      content: [{ type: 'text', text: 'Hello!' }],
+      finishReason: { unified: 'stop', raw: 'stop' },
+      usage: usage(10, 5),
+      warnings: [],
+    }),
+    doStream: async ({ abortSignal }) => ({
+      stream: new ReadableStream<LanguageModelV4StreamPart>({
+        async start(controller) {
+          controller.enqueue({ type: 'text-start', id: 't' })
+          for (let index = 0; index < (endless ? 10_000 : 3); index++) {
+            if (abortSignal?.aborted) return
+            controller.enqueue({ type: 'text-delta', id: 't', delta: 'x'.repeat(40) })
+            await new Promise((resolve) => setTimeout(resolve, endless ? 10 : 0))
+          }
+          controller.enqueue({
+            type: 'finish',
+            finishReason: { unified: 'stop', raw: 'stop' },
+            usage: usage(10, 30),
+          })
+          controller.close()
+        },
+      }),
+    }),
+  }),
+  middleware: credlyMiddleware({
+    reservation: { estimateInputTokens: () => 10, defaultOutputTokens: 100 },
+  }),
+})
+
+let ledger: LocalClient
+let app: Hono
+beforeEach(() => {
+  ledger = createLocalClient({ database: ':memory:', config })
+  endless = false
+  app = new Hono()
+  // The app's own auth, standing in for a session.
+  app.use(async (c, next) => {
+    const id = c.req.header('x-test-user')
+    if (id) c.set('user' as never, { id } as never)
+    await next()
+  })
+  app.use('/gated/*', credly({ client: ledger, requireCredits: true }))
+  app.use('/api/*', credly({ client: ledger }))
+  app.post('/api/chat', async (c) => {
+    const { text, providerMetadata } = await generateText({
+      model,
+      prompt: 'hi',
+      abortSignal: c.var.credly.signal,
+    })
+    return c.json({ text, credly: providerMetadata?.credly, user: c.var.credly.userId })
+  })
+  for (const path of ['/api/stream', '/gated/stream']) {
+    app.post(path, (c) =>
+      streamText({ model, prompt: 'hi', abortSignal: c.var.credly.signal }).toTextStreamResponse(),
+    )
+  }
+})
+afterEach(async () => {
+  expect((await ledger.verify()).differences).toEqual([])
+  await ledger.close()
+})
+
+async function call(path: string, user?: string) {
+  const response = await app.request(path, {
+    method: 'POST',
+    headers: user ? { 'x-test-user': user } : {},
+  })
+  const text = await response.text()
+  let body: unknown = text
+  try {
+    body = JSON.parse(text)
+  } catch {}
+  return { status: response.status, headers: response.headers, body, text }
+}
+
+describe('@credly/hono', () => {
+  it('meters a generate route for the signed-in user through the request context', async () => {
+    const response = await call('/api/chat', 'ann')
+    expect(response).toMatchObject({
+      status: 200,
+      body: { text: 'Hello!', user: 'ann', credly: { creditsUsed: 15, balance: 985 } },
+    })
+    const { data } = await ledger.getTransactions({ user_id: 'ann' })
+    expect(data).toMatchObject([
+      { status: 'completed', credits_used: 15, feature_identifier: '/api/chat' },
+    ])
+  })
+
+  it('answers 401 for a request without a user', async () => {
+    assertMissingUser(await call('/api/chat'))
+    expect((await ledger.getUsers()).data).toEqual([])
+  })
+
+  it('answers 402 from the model middleware, and before a streaming handler with requireCredits', async () => {
+    await ledger.createUser({ user_id: 'broke', tier_id: 'empty' })
+    assertInsufficientCredits(await call('/api/chat', 'broke'), { balance: 0 })
+    assertInsufficientCredits(await call('/gated/stream', 'broke'), { balance: 0 })
+    expect((await ledger.getTransactions({ user_id: 'broke' })).data).toEqual([])
+  })
+
+  it('answers 429 with Retry-After and RateLimit fields for a rate-limited user', async () => {
+    await ledger.createUser({ user_id: 'busy', tier_id: 'limited' })
+    expect((await call('/api/chat', 'busy')).status).toBe(200)
+    assertRateLimited(await call('/api/chat', 'busy'), { limit: 120, windowSeconds: 3600 })
+  })
+
+  it('settles a streamed route consumed fully', async () => {
+    const response = await call('/api/stream', 'ann')
+    expect(response.text).toBe('x'.repeat(120))
+    expect((await ledger.getTransactions({ user_id: 'ann' })).data).toMatchObject([
+      { status: 'completed', credits_used: 40 },
+    ])
+  })
+
+  it('on a real port: settles a stream the client aborts, on what was streamed', async () => {
+    endless = true
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' })
+    await new Promise((resolve) => server.once('listening', resolve))
+    try {
+      const { port } = server.address() as { port: number }
+      const aborted = new AbortController()
+      const response = await fetch(`http://127.0.0.1:${port}/api/stream`, {
+        method: 'POST',
+        headers: { 'x-test-user': 'ann' },
+        signal: aborted.signal,
+      })
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader()
+      let received = 0
+      while (received < 200) received += (await reader.read()).value?.length ?? 0
+      aborted.abort()
+      for (let attempt = 0; attempt < 100 && (await ledger.getBalance('ann')).held > 0; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      const { data } = await ledger.getTransactions({ user_id: 'ann' })
+      expect(data).toHaveLength(1)
+      expect(data[0]).toMatchObject({ status: 'failed', estimated: true })
+      expect(data[0]?.finalized_tokens?.output_tokens).toBeGreaterThanOrEqual(50)
+    } finally {
+      ;(server as import('node:http').Server).closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  })
+})
