@@ -5,7 +5,7 @@ import { type CredlyClient, InsufficientCreditsError } from 'credly'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { credlyMiddleware, totalCreditsUsed } from '../src/index.ts'
-import { OpenAICompatibleServer } from './support/openai-compatible-server.ts'
+import { OpenAICompatibleServer } from '../src/testing/index.ts'
 
 /**
  * The whole stack as an app runs it: the AI SDK and the real `@ai-sdk/openai` provider against a

@@ -1,0 +1,1 @@
+export { OpenAICompatibleServer, type Reply, type Usage } from './openai-compatible-server.ts'
