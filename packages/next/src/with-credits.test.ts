@@ -46,7 +46,7 @@ afterEach(async () => {
 const user = (request: Request) => request.headers.get('x-test-user') ?? undefined
 const route = (options: Parameters<typeof withCredits>[1] = {}) =>
   withCredits<Request, { params: Promise<{ slug: string }> }>(
-    async (request, { credly, params }) => {
+    async (_request, { credly, params }) => {
       const { text } = await generateText({ model, prompt: 'hi', abortSignal: credly.signal })
       return Response.json({ text, user: credly.userId, slug: (await params).slug })
     },

@@ -24,9 +24,11 @@ async function fromEnvironment(): Promise<CredlyClient> {
       throw new CredlyError(
         'CREDLY_DATABASE is set but CREDLY_CONFIG is not: name the project config JSON file.',
       )
-    // A variable specifier keeps bundlers from requiring the optional package.
+    // An optional package: bundlers must leave this import to run time.
     const ledgerPackage = '@credly/ledger'
-    const ledger = (await import(ledgerPackage).catch((cause: unknown) => {
+    const ledger = (await import(
+      /* webpackIgnore: true */ /* turbopackIgnore: true */ ledgerPackage
+    ).catch((cause: unknown) => {
       throw new CredlyError(
         'CREDLY_DATABASE needs @credly/ledger installed for the embedded ledger.',
         { cause },
