@@ -4,7 +4,13 @@ import { credlyMiddleware } from '@credly/ai-sdk'
 import { createLocalClient, type LocalClient } from '@credly/ledger'
 import { generateText, streamText, wrapLanguageModel } from 'ai'
 import { MockLanguageModelV4 } from 'ai/test'
-import { assertInsufficientCredits, assertMissingUser, assertRateLimited } from 'credly/testing'
+import {
+  abortStreamAfter,
+  assertInsufficientCredits,
+  assertMissingUser,
+  assertRateLimited,
+  waitUntil,
+} from 'credly/testing'
 import express, { type Express } from 'express'
 import request from 'supertest'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -153,22 +159,13 @@ describe('@credly/express', () => {
     const server = app.listen(0, '127.0.0.1')
     await new Promise((resolve) => server.once('listening', resolve))
     try {
-      const aborted = new AbortController()
-      const response = await fetch(
-        `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/stream`,
-        {
-          method: 'POST',
-          headers: { 'x-test-user': 'ann' },
-          signal: aborted.signal,
-        },
+      const port = (server.address() as AddressInfo).port
+      await abortStreamAfter(
+        `http://127.0.0.1:${port}/api/stream`,
+        { method: 'POST', headers: { 'x-test-user': 'ann' } },
+        200,
       )
-      const reader = (response.body as ReadableStream<Uint8Array>).getReader()
-      let received = 0
-      while (received < 200) received += (await reader.read()).value?.length ?? 0
-      aborted.abort()
-      for (let attempt = 0; attempt < 100 && (await ledger.getBalance('ann')).held > 0; attempt++) {
-        await new Promise((resolve) => setTimeout(resolve, 20))
-      }
+      await waitUntil(async () => (await ledger.getBalance('ann')).held === 0)
       const { data } = await ledger.getTransactions({ user_id: 'ann' })
       expect(data).toHaveLength(1)
       expect(data[0]).toMatchObject({ status: 'failed', estimated: true })

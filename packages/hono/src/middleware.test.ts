@@ -4,7 +4,13 @@ import { createLocalClient, type LocalClient } from '@credly/ledger'
 import { serve } from '@hono/node-server'
 import { generateText, streamText, wrapLanguageModel } from 'ai'
 import { MockLanguageModelV4 } from 'ai/test'
-import { assertInsufficientCredits, assertMissingUser, assertRateLimited } from 'credly/testing'
+import {
+  abortStreamAfter,
+  assertInsufficientCredits,
+  assertMissingUser,
+  assertRateLimited,
+  waitUntil,
+} from 'credly/testing'
 import { Hono } from 'hono'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { credly } from './index.ts'
@@ -148,19 +154,12 @@ describe('@credly/hono', () => {
     await new Promise((resolve) => server.once('listening', resolve))
     try {
       const { port } = server.address() as { port: number }
-      const aborted = new AbortController()
-      const response = await fetch(`http://127.0.0.1:${port}/api/stream`, {
-        method: 'POST',
-        headers: { 'x-test-user': 'ann' },
-        signal: aborted.signal,
-      })
-      const reader = (response.body as ReadableStream<Uint8Array>).getReader()
-      let received = 0
-      while (received < 200) received += (await reader.read()).value?.length ?? 0
-      aborted.abort()
-      for (let attempt = 0; attempt < 100 && (await ledger.getBalance('ann')).held > 0; attempt++) {
-        await new Promise((resolve) => setTimeout(resolve, 20))
-      }
+      await abortStreamAfter(
+        `http://127.0.0.1:${port}/api/stream`,
+        { method: 'POST', headers: { 'x-test-user': 'ann' } },
+        200,
+      )
+      await waitUntil(async () => (await ledger.getBalance('ann')).held === 0)
       const { data } = await ledger.getTransactions({ user_id: 'ann' })
       expect(data).toHaveLength(1)
       expect(data[0]).toMatchObject({ status: 'failed', estimated: true })

@@ -12,3 +12,4 @@ export {
   PROJECT_ID,
   type RecordedRequest,
 } from './contract-server.ts'
+export { abortStreamAfter, waitUntil } from './stream-abort.ts'

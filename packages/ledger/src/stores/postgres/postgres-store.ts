@@ -1,4 +1,5 @@
 import pg from 'pg'
+import { type BatchJob, commitBatch } from '../commit-batch.ts'
 import {
   createSqlReader,
   createSqlWriter,
@@ -20,11 +21,7 @@ export type PostgresStoreOptions = {
   maxBatch?: number
 }
 
-type WriteJob = {
-  work: (tx: StoreWriter) => Promise<unknown>
-  resolve: (value: unknown) => void
-  reject: (error: unknown) => void
-}
+type WriteJob = BatchJob<StoreWriter>
 
 /**
  * SQL states worth running a unit again for: serialization failures and deadlocks, a lock
@@ -94,51 +91,27 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     }
   }
 
-  async function runBatch(batch: WriteJob[]): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      const client = await connect()
-      const writer = createSqlWriter(executor(client), { lockUserSuffix: ' FOR UPDATE' })
-      const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = []
-      try {
-        await client.query('BEGIN')
-        for (const job of batch) {
-          // One job alone needs no savepoint: its failure rolls back the whole unit anyway.
-          const alone = batch.length === 1
-          if (!alone) await client.query('SAVEPOINT op')
-          try {
-            const value = await job.work(writer)
-            if (!alone) await client.query('RELEASE SAVEPOINT op')
-            outcomes.push({ ok: true, value })
-          } catch (error) {
-            if (isRetryable(error) || alone) throw error
-            await client.query('ROLLBACK TO SAVEPOINT op')
-            outcomes.push({ ok: false, error })
-          }
+  function runBatch(batch: WriteJob[]): Promise<void> {
+    return commitBatch(
+      batch,
+      async () => {
+        const client = await connect()
+        return {
+          writer: createSqlWriter(executor(client), { lockUserSuffix: ' FOR UPDATE' }),
+          exec: async (sql) => {
+            await client.query(sql)
+          },
+          release: () => client.release(),
         }
-        await client.query('COMMIT')
-        client.release()
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined)
-        client.release()
-        if (isRetryable(error) && attempt < MAX_ATTEMPTS) {
-          stats.retries++
-          await new Promise((resolve) =>
-            setTimeout(resolve, Math.random() * Math.min(200, 5 * 2 ** attempt)),
-          )
-          continue
-        }
-        for (const job of batch) job.reject(error)
-        return
-      }
-      stats.commits++
-      stats.writes += outcomes.filter((outcome) => outcome.ok).length
-      batch.forEach((job, index) => {
-        const outcome = outcomes[index] as (typeof outcomes)[number]
-        if (outcome.ok) job.resolve(outcome.value)
-        else job.reject(outcome.error)
-      })
-      return
-    }
+      },
+      {
+        begin: 'BEGIN',
+        retryable: isRetryable,
+        maxAttempts: MAX_ATTEMPTS,
+        backoffMs: (attempt) => Math.random() * Math.min(200, 5 * 2 ** attempt),
+        stats,
+      },
+    )
   }
 
   async function drain(key: string): Promise<void> {

@@ -1,4 +1,5 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite'
+import { commitBatch } from '../commit-batch.ts'
 import {
   createSqlReader,
   createSqlWriter,
@@ -125,57 +126,18 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     }
   }
 
-  async function runBatch(batch: Array<Extract<Job, { kind: 'write' }>>): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = []
-      try {
-        db.exec('BEGIN IMMEDIATE')
-      } catch (error) {
-        if (isBusy(error) && attempt < 20) {
-          await new Promise((resolve) =>
-            setTimeout(resolve, 5 + Math.random() * 20 * (attempt + 1)),
-          )
-          continue
-        }
-        for (const job of batch) job.reject(error)
-        return
-      }
-      try {
-        for (const job of batch) {
-          db.exec('SAVEPOINT op')
-          try {
-            const value = await job.work(writer)
-            db.exec('RELEASE op')
-            outcomes.push({ ok: true, value })
-          } catch (error) {
-            db.exec('ROLLBACK TO op')
-            db.exec('RELEASE op')
-            outcomes.push({ ok: false, error })
-          }
-        }
-        db.exec('COMMIT')
-      } catch (error) {
-        try {
-          db.exec('ROLLBACK')
-        } catch {
-          // Already rolled back by SQLite.
-        }
-        if (isBusy(error) && attempt < 20) {
-          stats.retries++
-          continue
-        }
-        for (const job of batch) job.reject(error)
-        return
-      }
-      stats.commits++
-      stats.writes += outcomes.filter((outcome) => outcome.ok).length
-      batch.forEach((job, index) => {
-        const outcome = outcomes[index] as (typeof outcomes)[number]
-        if (outcome.ok) job.resolve(outcome.value)
-        else job.reject(outcome.error)
-      })
-      return
-    }
+  function runBatch(batch: Array<Extract<Job, { kind: 'write' }>>): Promise<void> {
+    return commitBatch(
+      batch,
+      async () => ({ writer, exec: async (sql) => db.exec(sql), release: () => undefined }),
+      {
+        begin: 'BEGIN IMMEDIATE',
+        retryable: isBusy,
+        maxAttempts: 20,
+        backoffMs: (attempt) => 5 + Math.random() * 20 * attempt,
+        stats,
+      },
+    )
   }
 
   return {

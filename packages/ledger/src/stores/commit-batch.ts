@@ -1,0 +1,83 @@
+import type { StoreStats } from './store.ts'
+
+/** One queued unit of work and how to answer its caller. */
+export type BatchJob<W> = {
+  work: (tx: W) => Promise<unknown>
+  resolve: (value: unknown) => void
+  reject: (error: unknown) => void
+}
+
+/** A connection for one attempt at a batch. */
+export type BatchConnection<W> = {
+  writer: W
+  exec(sql: string): Promise<void>
+  release(): void
+}
+
+/**
+ * Group commit, the same for every SQL store: runs the jobs in one transaction, each in its own
+ * savepoint so a job that fails is undone alone, commits, and only then answers each caller. A
+ * transient failure (a busy database, a serialization failure) rolls the whole batch back and
+ * runs it again after a backoff, which is why a job must be safe to run twice.
+ */
+export async function commitBatch<W>(
+  batch: Array<BatchJob<W>>,
+  connect: () => Promise<BatchConnection<W>>,
+  options: {
+    begin: string
+    retryable: (error: unknown) => boolean
+    maxAttempts: number
+    backoffMs: (attempt: number) => number
+    stats: StoreStats
+  },
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    let connection: BatchConnection<W>
+    try {
+      connection = await connect()
+    } catch (error) {
+      for (const job of batch) job.reject(error)
+      return
+    }
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = []
+    try {
+      await connection.exec(options.begin)
+      // A job alone needs no savepoint: its failure rolls back the whole unit anyway.
+      const alone = batch.length === 1
+      for (const job of batch) {
+        if (!alone) await connection.exec('SAVEPOINT op')
+        try {
+          const value = await job.work(connection.writer)
+          if (!alone) await connection.exec('RELEASE SAVEPOINT op')
+          outcomes.push({ ok: true, value })
+        } catch (error) {
+          if (alone || options.retryable(error)) throw error
+          await connection.exec('ROLLBACK TO SAVEPOINT op')
+          await connection.exec('RELEASE SAVEPOINT op')
+          outcomes.push({ ok: false, error })
+        }
+      }
+      await connection.exec('COMMIT')
+    } catch (error) {
+      // Nothing to roll back when BEGIN itself failed; SQLite and PostgreSQL both say so harmlessly.
+      await connection.exec('ROLLBACK').catch(() => undefined)
+      connection.release()
+      if (options.retryable(error) && attempt < options.maxAttempts) {
+        options.stats.retries++
+        await new Promise((resolve) => setTimeout(resolve, options.backoffMs(attempt)))
+        continue
+      }
+      for (const job of batch) job.reject(error)
+      return
+    }
+    connection.release()
+    options.stats.commits++
+    options.stats.writes += outcomes.filter((outcome) => outcome.ok).length
+    batch.forEach((job, index) => {
+      const outcome = outcomes[index] as (typeof outcomes)[number]
+      if (outcome.ok) job.resolve(outcome.value)
+      else job.reject(outcome.error)
+    })
+    return
+  }
+}
