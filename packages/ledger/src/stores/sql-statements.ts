@@ -299,11 +299,14 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
       )
     },
     async appendJournal(entries) {
-      for (const entry of entries) {
+      // One statement per 500 entries: one round trip on PostgreSQL for a usual unit, and well
+      // under SQLite's limit on bound parameters for a large one.
+      for (let index = 0; index < entries.length; index += 500) {
+        const chunk = entries.slice(index, index + 500)
         await db.run(
           `INSERT INTO journal (project_id, user_ref, kind, amount, debit, credit, transaction_id, at, memo)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          [
+           VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+          chunk.flatMap((entry) => [
             entry.project_id,
             entry.user_ref,
             entry.kind,
@@ -313,7 +316,7 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
             entry.transaction_id,
             entry.at,
             entry.memo === null ? null : JSON.stringify(entry.memo),
-          ],
+          ]),
         )
       }
     },

@@ -222,12 +222,14 @@ export async function migrate(
 
 /** `?` placeholders to PostgreSQL's `$1, $2, ...` (our SQL has no `?` inside literals). */
 const numberedCache = new Map<string, string>()
+const NUMBERED_CACHE_LIMIT = 1000
 function numbered(sql: string): string {
   let out = numberedCache.get(sql)
   if (out === undefined) {
     let index = 0
     out = sql.replace(/\?/g, () => `$${++index}`)
-    numberedCache.set(sql, out)
+    // Multi-row inserts vary in length; keep the cache bounded.
+    if (numberedCache.size < NUMBERED_CACHE_LIMIT) numberedCache.set(sql, out)
   }
   return out
 }
