@@ -189,6 +189,15 @@ describe('credly serve', () => {
     expect(await server.exited).toBe(0)
   }, 30_000)
 
+  it('says so when PostgreSQL cannot be reached', async () => {
+    const result = await run('migrate', '--database', 'postgres://credly:secret@127.0.0.1:1/credly')
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain(
+      'Cannot use PostgreSQL at postgres://credly:***@127.0.0.1:1/credly',
+    )
+    expect(result.stderr).not.toContain('secret')
+  }, 30_000)
+
   it('says so when the port is in use', async () => {
     const blocker = createServer()
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
