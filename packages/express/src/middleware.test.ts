@@ -1,9 +1,11 @@
 import type { AddressInfo } from 'node:net'
-import type { LanguageModelV4StreamPart } from '@ai-sdk/provider'
-import { credlyMiddleware } from '@credly/ai-sdk'
+import {
+  adapterTestConfig,
+  type MockStreamSettings,
+  meteredMockModel,
+} from '@credly/ai-sdk/testing'
 import { createLocalClient, type LocalClient } from '@credly/ledger'
-import { generateText, streamText, wrapLanguageModel } from 'ai'
-import { MockLanguageModelV4 } from 'ai/test'
+import { generateText, streamText } from 'ai'
 import {
   abortStreamAfter,
   assertInsufficientCredits,
@@ -16,63 +18,16 @@ import request from 'supertest'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { credly, credlyErrorHandler, getCredly } from './index.ts'
 
-// One credit per token; `limited` may spend 120 credits an hour.
-const config = {
-  models: { unit: { input: 1_000_000, output: 1_000_000 } },
-  tiers: {
-    free: { credits: 1000 },
-    empty: { credits: 0 },
-    limited: { credits: 100_000, rate_limit: { credits: 120, per: 'hour' } },
-  },
-} as const
-
-const usage = (input: number, output: number) => ({
-  inputTokens: { total: input, noCache: input, cacheRead: undefined, cacheWrite: undefined },
-  outputTokens: { total: output, text: output, reasoning: undefined },
-})
-
 // Wrapped once, at module scope, with no user and no client: the request context supplies both.
-const model = wrapLanguageModel({
-  model: new MockLanguageModelV4({
-    modelId: 'unit',
-    doGenerate: async () => ({
-      content: [{ type: 'text', text: 'Hello!' }],
-      finishReason: { unified: 'stop', raw: 'stop' },
-      usage: usage(10, 5),
-      warnings: [],
-    }),
-    doStream: async ({ abortSignal }) => ({
-      stream: new ReadableStream<LanguageModelV4StreamPart>({
-        async start(controller) {
-          controller.enqueue({ type: 'text-start', id: 't' })
-          for (let index = 0; index < (streamChunks ?? 3); index++) {
-            if (abortSignal?.aborted) return
-            controller.enqueue({ type: 'text-delta', id: 't', delta: 'x'.repeat(40) })
-            await new Promise((resolve) => setTimeout(resolve, streamDelayMs))
-          }
-          controller.enqueue({
-            type: 'finish',
-            finishReason: { unified: 'stop', raw: 'stop' },
-            usage: usage(10, 30),
-          })
-          controller.close()
-        },
-      }),
-    }),
-  }),
-  middleware: credlyMiddleware({
-    reservation: { estimateInputTokens: () => 10, defaultOutputTokens: 100 },
-  }),
-})
-let streamChunks: number | undefined
-let streamDelayMs = 0
+const stream: MockStreamSettings = { chunks: 3, delayMs: 0 }
+const model = meteredMockModel(stream)
 
 let ledger: LocalClient
 let app: Express
 beforeEach(() => {
-  ledger = createLocalClient({ database: ':memory:', config })
-  streamChunks = 3
-  streamDelayMs = 0
+  ledger = createLocalClient({ database: ':memory:', config: adapterTestConfig })
+  stream.chunks = 3
+  stream.delayMs = 0
   app = express()
   // The app's own auth: here a header the test sets, standing in for a session.
   app.use((req, _res, next) => {
@@ -154,8 +109,8 @@ describe('@credly/express', () => {
   })
 
   it('settles a streamed route the client aborts, on what was streamed', async () => {
-    streamChunks = 10_000
-    streamDelayMs = 10
+    stream.chunks = 10_000
+    stream.delayMs = 10
     const server = app.listen(0, '127.0.0.1')
     await new Promise((resolve) => server.once('listening', resolve))
     try {

@@ -1,9 +1,11 @@
-import type { LanguageModelV4StreamPart } from '@ai-sdk/provider'
-import { credlyMiddleware } from '@credly/ai-sdk'
+import {
+  adapterTestConfig,
+  type MockStreamSettings,
+  meteredMockModel,
+} from '@credly/ai-sdk/testing'
 import { createLocalClient, type LocalClient } from '@credly/ledger'
 import { serve } from '@hono/node-server'
-import { generateText, streamText, wrapLanguageModel } from 'ai'
-import { MockLanguageModelV4 } from 'ai/test'
+import { generateText, streamText } from 'ai'
 import {
   abortStreamAfter,
   assertInsufficientCredits,
@@ -15,59 +17,16 @@ import { Hono } from 'hono'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { credly } from './index.ts'
 
-const config = {
-  models: { unit: { input: 1_000_000, output: 1_000_000 } },
-  tiers: {
-    free: { credits: 1000 },
-    empty: { credits: 0 },
-    limited: { credits: 100_000, rate_limit: { credits: 120, per: 'hour' } },
-  },
-} as const
-
-const usage = (input: number, output: number) => ({
-  inputTokens: { total: input, noCache: input, cacheRead: undefined, cacheWrite: undefined },
-  outputTokens: { total: output, text: output, reasoning: undefined },
-})
-
-let endless = false
-const model = wrapLanguageModel({
-  model: new MockLanguageModelV4({
-    modelId: 'unit',
-    doGenerate: async () => ({
-      content: [{ type: 'text', text: 'Hello!' }],
-      finishReason: { unified: 'stop', raw: 'stop' },
-      usage: usage(10, 5),
-      warnings: [],
-    }),
-    doStream: async ({ abortSignal }) => ({
-      stream: new ReadableStream<LanguageModelV4StreamPart>({
-        async start(controller) {
-          controller.enqueue({ type: 'text-start', id: 't' })
-          for (let index = 0; index < (endless ? 10_000 : 3); index++) {
-            if (abortSignal?.aborted) return
-            controller.enqueue({ type: 'text-delta', id: 't', delta: 'x'.repeat(40) })
-            await new Promise((resolve) => setTimeout(resolve, endless ? 10 : 0))
-          }
-          controller.enqueue({
-            type: 'finish',
-            finishReason: { unified: 'stop', raw: 'stop' },
-            usage: usage(10, 30),
-          })
-          controller.close()
-        },
-      }),
-    }),
-  }),
-  middleware: credlyMiddleware({
-    reservation: { estimateInputTokens: () => 10, defaultOutputTokens: 100 },
-  }),
-})
+// Wrapped once, at module scope, with no user and no client: the request context supplies both.
+const stream: MockStreamSettings = { chunks: 3, delayMs: 0 }
+const model = meteredMockModel(stream)
 
 let ledger: LocalClient
 let app: Hono
 beforeEach(() => {
-  ledger = createLocalClient({ database: ':memory:', config })
-  endless = false
+  ledger = createLocalClient({ database: ':memory:', config: adapterTestConfig })
+  stream.chunks = 3
+  stream.delayMs = 0
   app = new Hono()
   // The app's own auth, standing in for a session.
   app.use(async (c, next) => {
@@ -149,7 +108,8 @@ describe('@credly/hono', () => {
   })
 
   it('on a real port: settles a stream the client aborts, on what was streamed', async () => {
-    endless = true
+    stream.chunks = 10_000
+    stream.delayMs = 10
     const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' })
     await new Promise((resolve) => server.once('listening', resolve))
     try {

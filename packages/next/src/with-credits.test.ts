@@ -1,41 +1,15 @@
-import { credlyMiddleware } from '@credly/ai-sdk'
+import { adapterTestConfig, meteredMockModel } from '@credly/ai-sdk/testing'
 import { createLocalClient, type LocalClient } from '@credly/ledger'
-import { generateText, wrapLanguageModel } from 'ai'
-import { MockLanguageModelV4 } from 'ai/test'
+import { generateText } from 'ai'
 import { assertInsufficientCredits, assertMissingUser, assertRateLimited } from 'credly/testing'
 import { afterEach, beforeEach, expect, it } from 'vitest'
 import { withCredits } from './index.ts'
 
-const config = {
-  models: { unit: { input: 1_000_000, output: 1_000_000 } },
-  tiers: {
-    free: { credits: 1000 },
-    empty: { credits: 0 },
-    limited: { credits: 100_000, rate_limit: { credits: 120, per: 'hour' } },
-  },
-} as const
-
-const model = wrapLanguageModel({
-  model: new MockLanguageModelV4({
-    modelId: 'unit',
-    doGenerate: async () => ({
-      content: [{ type: 'text', text: 'Hello!' }],
-      finishReason: { unified: 'stop', raw: 'stop' },
-      usage: {
-        inputTokens: { total: 10, noCache: 10, cacheRead: undefined, cacheWrite: undefined },
-        outputTokens: { total: 5, text: 5, reasoning: undefined },
-      },
-      warnings: [],
-    }),
-  }),
-  middleware: credlyMiddleware({
-    reservation: { estimateInputTokens: () => 10, defaultOutputTokens: 100 },
-  }),
-})
+const model = meteredMockModel()
 
 let ledger: LocalClient
 beforeEach(() => {
-  ledger = createLocalClient({ database: ':memory:', config })
+  ledger = createLocalClient({ database: ':memory:', config: adapterTestConfig })
 })
 afterEach(async () => {
   expect((await ledger.verify()).differences).toEqual([])
