@@ -456,13 +456,13 @@ describe('stream', () => {
         middleware: credlyMiddleware({
           client: short,
           userId: 'ann',
-          extendIntervalMs: 300,
+          extendIntervalMs: 100,
           extendTtlSeconds: 1,
         }),
       })
       const result = streamText({ model, prompt: 'x' })
       await result.consumeStream()
-      // 1.5 s of streaming against a 1 s TTL: only the extensions kept the hold from expiring.
+      // 1.5 s of streaming against a 1 s TTL: only the extensions (every 100 ms) kept the hold alive.
       const { data } = await short.getTransactions({ user_id: 'ann' })
       expect(data[0]).toMatchObject({ status: 'completed', credits_used: 7 })
     } finally {

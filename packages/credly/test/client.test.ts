@@ -474,12 +474,13 @@ describe('retries', () => {
 
 describe('timeouts and cancellation', () => {
   it('times out a stalled attempt, then retries it', async () => {
-    server.failNext('/v1/users', { kind: 'stall', ms: 2_000 })
+    // The stall outlasts the timeout by far; the retry has ample time even on a loaded machine.
+    server.failNext('/v1/users', { kind: 'stall', ms: 10_000 })
     const fast = createClient({
       apiKey: API_KEY,
       projectId: PROJECT_ID,
       baseUrl,
-      timeoutMs: 200,
+      timeoutMs: 1_500,
       maxRetries: 1,
     })
     const page = await fast.getUsers()
