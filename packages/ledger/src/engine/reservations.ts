@@ -35,6 +35,8 @@ export type CompleteInput = {
  * no scheduler is needed for correctness; the sweeper only does it ahead of time.
  */
 export async function settleDue(book: Book): Promise<void> {
+  // The row says when the user is next due (kept at every flush), so most operations skip this.
+  if (book.user.next_event_at === null || book.user.next_event_at > book.now) return
   for (const transaction of await book.tx.listExpiredPending(book.user.ref, book.now)) {
     await expireReservation(book, transaction)
   }
