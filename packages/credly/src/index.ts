@@ -41,6 +41,7 @@ export {
   rateLimitedResponse,
   runWithRequestCredly,
 } from './http/index.ts'
+export { paginate } from './paginate.ts'
 export {
   PROBLEMS_DOCS_URL,
   type ProblemSlug,

@@ -9,6 +9,7 @@ import {
   createClient,
   ForbiddenError,
   NotFoundError,
+  paginate,
   problemType,
   RateLimitError,
   ServerError,
@@ -182,6 +183,26 @@ describe('usage transactions', () => {
       .catch((error: unknown) => error)
     expect(conflict).toBeInstanceOf(ConflictError)
     expect((conflict as ConflictError).type).toBe(problemType('transaction-conflict'))
+  })
+
+  it('walks every page with paginate()', async () => {
+    await client.createUser({ user_id: 'pager' })
+    const ids: string[] = []
+    for (let index = 0; index < 5; index++) {
+      ids.push(
+        (await client.startUsageTransaction({ user_id: 'pager', model: 'gpt-4o' }))
+          .transaction_id as string,
+      )
+    }
+    const seen: string[] = []
+    for await (const transaction of paginate((query) => client.getTransactions(query), {
+      user_id: 'pager',
+      limit: 2,
+    })) {
+      seen.push(transaction.id)
+    }
+    expect(seen).toEqual([...ids].reverse())
+    expect(server.received('/v1/transactions')).toHaveLength(3)
   })
 
   it('filters and pages transactions', async () => {
