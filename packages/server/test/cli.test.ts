@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { promisify } from 'node:util'
-import { createClient } from 'credly'
+import { createClient, VERSION } from 'credly'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
 const cli = new URL('../src/cli/run.ts', import.meta.url).pathname
@@ -83,6 +83,16 @@ async function serve(...args: string[]): Promise<{
   })
   return { child, url, logs, exited }
 }
+
+describe('the published bin', () => {
+  it('runs from the built dist/, as `npx credly` would', async () => {
+    const bin = new URL('../bin/credly.js', import.meta.url).pathname
+    const { stdout } = await promisify(execFile)(process.execPath, [bin, '--version'], {
+      timeout: 30_000,
+    })
+    expect(stdout.trim()).toBe(VERSION)
+  }, 30_000)
+})
 
 describe('credly init', () => {
   it('--json prints one JSON object with the project id and its keys', async () => {
