@@ -430,12 +430,9 @@ async function migrateCommand(args: string[], output: Output): Promise<number> {
   }
 }
 
+/** An error as one line for the terminal; a ValidationError's message already names its fields. */
 function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const fields = (error as { errors?: Array<{ path: string; message: string }> }).errors
-    return fields?.length ? `${error.message}` : error.message
-  }
-  return String(error)
+  return error instanceof Error ? error.message : String(error)
 }
 
 /** A database URL without its password, for logs. */
