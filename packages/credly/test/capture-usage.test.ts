@@ -5,19 +5,27 @@ import {
   InsufficientCreditsError,
   ValidationError,
 } from '../src/index.ts'
-import { API_KEY, ContractServer, PROJECT_ID } from '../src/testing/index.ts'
+import { type RealServer, startRealServer } from './support/real-server.ts'
 
-let server: ContractServer
+// The real server behind a fault proxy (`server`), which scripts failed completions.
+let real: RealServer
+let server: RealServer['proxy']
 let client: CredlyClient
 
 beforeEach(async () => {
-  server = new ContractServer()
-  const baseUrl = await server.listen()
-  client = createClient({ apiKey: API_KEY, projectId: PROJECT_ID, baseUrl, maxRetries: 0 })
+  real = await startRealServer()
+  server = real.proxy
+  client = createClient({
+    apiKey: real.apiKey,
+    projectId: real.projectId,
+    baseUrl: real.baseUrl,
+    maxRetries: 0,
+  })
 })
 
 afterEach(async () => {
-  await server.close()
+  expect((await real.credly.ledger.verify(real.projectId)).differences).toEqual([])
+  await real.close()
 })
 
 // gpt-4o costs 10 credits per million output tokens.

@@ -9,8 +9,7 @@ import {
   ValidationError,
 } from 'credly'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createTestServer, type TestServer } from '../src/testing/index.ts'
-import { FaultProxy } from './support/fault-proxy.ts'
+import { createTestServer, FaultProxy, type TestServer } from '../src/testing/index.ts'
 
 /** The `credly` client against the real server over HTTP on 127.0.0.1: every method, every error. */
 let server: TestServer
@@ -174,17 +173,17 @@ describe('retries through a faulty network', () => {
   })
 
   it('a start whose response is lost is retried with the same key and reserves once', async () => {
-    proxy.inject('/v1/usage/start', { kind: 'drop-response' })
+    proxy.failNext('/v1/usage/start', { kind: 'drop-response' })
     const start = await client.startUsageTransaction({
       user_id: 'ann',
       model: 'unit',
       provisional_tokens: { output_tokens: 10 },
     })
     expect(start.continue).toBe(true)
-    const attempts = proxy.seen.filter((request) => request.path === '/v1/usage/start')
+    const attempts = proxy.received('/v1/usage/start')
     expect(attempts).toHaveLength(2)
-    expect(attempts[0]?.idempotencyKey).toBeDefined()
-    expect(attempts[1]?.idempotencyKey).toBe(attempts[0]?.idempotencyKey)
+    expect(attempts[0]?.headers['idempotency-key']).toBeDefined()
+    expect(attempts[1]?.headers['idempotency-key']).toBe(attempts[0]?.headers['idempotency-key'])
     expect(await server.ledger.getBalance(server.projectId, 'ann')).toEqual({
       user_id: 'ann',
       balance: 90,
@@ -193,7 +192,7 @@ describe('retries through a faulty network', () => {
   })
 
   it('a grant whose response is lost is granted once', async () => {
-    proxy.inject('/v1/users/ann/grants', { kind: 'drop-response' })
+    proxy.failNext('/v1/users/ann/grants', { kind: 'drop-response' })
     await client.grantCredits({ user_id: 'ann', credits: 7 })
     expect((await server.ledger.getBalance(server.projectId, 'ann')).balance).toBe(107)
   })
@@ -204,7 +203,7 @@ describe('retries through a faulty network', () => {
       model: 'unit',
       provisional_tokens: { output_tokens: 10 },
     })
-    proxy.inject('/v1/usage/complete', {
+    proxy.failNext('/v1/usage/complete', {
       kind: 'status',
       status: 502,
       headers: { 'retry-after': '0' },

@@ -57,4 +57,5 @@ export async function createTestServer(
   }
 }
 
+export { type Fault, FaultProxy, type SeenRequest } from './fault-proxy.ts'
 export { testConfig }
