@@ -39,6 +39,7 @@ export type RequestCredly = {
   capture<T>(params: Omit<CaptureUsageParams<T>, 'user_id'>): Promise<CaptureUsageResult<T>>
 }
 
+/** The `credly` object an adapter attaches to a request, bound to its user. */
 export function createRequestCredly(input: {
   userId: string
   client: CredlyClient
