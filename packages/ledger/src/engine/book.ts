@@ -24,12 +24,22 @@ export class Book {
   private readonly dirtyBuckets = new Set<string>()
   private readonly newBuckets = new Set<string>()
   private spendable: BucketRow[] | undefined
+  /** Expiries this unit added (new buckets, new reservations), for `next_event_at`. */
+  private readonly addedExpiries: number[] = []
+  /** Whether the user was due when the unit began (so what is due next must be looked up). */
+  private readonly wasDue: boolean
 
   constructor(tx: StoreWriter, config: ProjectConfig, user: UserRow, now: number) {
     this.tx = tx
     this.config = config
     this.user = { ...user }
     this.now = now
+    this.wasDue = user.next_event_at !== null && user.next_event_at <= now
+  }
+
+  /** Records an expiry this unit created (a new reservation), so the user is due by then. */
+  noteExpiry(at: number): void {
+    this.addedExpiries.push(at)
   }
 
   /** The user's debt in micro-credits (0 unless `available` is negative). */
@@ -80,6 +90,7 @@ export class Book {
       user_ref: this.user.ref,
     })
     this.newBuckets.add(row.id)
+    if (row.expires_at !== null) this.addedExpiries.push(row.expires_at)
     this.spendable = [...(await this.bucketsWithCredits()), row]
     if (row.credits > 0) this.move(kind, row.credits, 'world', `bucket:${row.id}`, null, memo)
     await this.repayDebtFrom(row)
@@ -141,16 +152,23 @@ export class Book {
     return this.user
   }
 
+  /**
+   * When the user is next due. After settling what was due, it is looked up; otherwise the row's
+   * previous value, lowered by what this unit added, is a safe bound: it may come early (a
+   * reservation settled or extended meanwhile), and then that access settles nothing and looks it
+   * up, but it is never late. Saves a query on most writes.
+   */
   private async nextEventAt(): Promise<number | null> {
-    const expiry = await this.tx.nextExpiry(this.user.ref)
+    const candidates = this.wasDue
+      ? [await this.tx.nextExpiry(this.user.ref)]
+      : [this.user.next_event_at, ...this.addedExpiries]
     const refill = this.config.tiers[this.user.tier_id]?.refill
     const nextRefill =
       refill && refill.every !== 'none'
         ? periodStart(this.user.refill_anchor, refill.every, this.user.refills_applied + 1)
         : null
-    if (expiry === null) return nextRefill
-    if (nextRefill === null) return expiry
-    return Math.min(expiry, nextRefill)
+    const times = [...candidates, nextRefill].filter((time): time is number => time !== null)
+    return times.length === 0 ? null : Math.min(...times)
   }
 
   private apply(account: Account, delta: number): void {

@@ -140,6 +140,7 @@ export async function reserve(book: Book, input: StartInput): Promise<StartUsage
     complete_result: null,
   }
   await book.tx.insertTransaction(row)
+  book.noteExpiry(row.expires_at as number)
   return {
     transaction_id: id,
     continue: true,

@@ -41,19 +41,20 @@ export async function commitBatch<W>(
     }
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = []
     try {
-      await connection.exec(options.begin)
-      // A job alone needs no savepoint: its failure rolls back the whole unit anyway.
+      // A job alone needs no savepoint: its failure rolls back the whole unit anyway. Otherwise
+      // one savepoint is open at a time, released and reopened between jobs in one round trip.
       const alone = batch.length === 1
-      for (const job of batch) {
-        if (!alone) await connection.exec('SAVEPOINT op')
+      await connection.exec(alone ? options.begin : `${options.begin}; SAVEPOINT op`)
+      for (const [index, job] of batch.entries()) {
+        const last = index === batch.length - 1
         try {
           const value = await job.work(connection.writer)
-          if (!alone) await connection.exec('RELEASE SAVEPOINT op')
           outcomes.push({ ok: true, value })
+          if (!alone && !last) await connection.exec('RELEASE SAVEPOINT op; SAVEPOINT op')
         } catch (error) {
           if (alone || options.retryable(error)) throw error
+          // Undoes the job; the savepoint stays open for the next one.
           await connection.exec('ROLLBACK TO SAVEPOINT op')
-          await connection.exec('RELEASE SAVEPOINT op')
           outcomes.push({ ok: false, error })
         }
       }
