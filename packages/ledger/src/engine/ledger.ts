@@ -198,13 +198,17 @@ export function createLedger(options: LedgerOptions): Ledger {
     })
   }
 
-  /** The user of a transaction, when the store can use it to batch; a read otherwise not worth making. */
-  async function userOfTransaction(
-    projectId: string,
-    transactionId: string,
-  ): Promise<string | undefined> {
-    if (!store.batchesByKey) return undefined
-    return (await store.read((tx) => tx.getTransaction(projectId, transactionId)))?.user_id
+  /**
+   * Which user each transaction this process started belongs to, so its complete can join that
+   * user's batch without a read. A hint only (the user's row lock decides): bounded, and a miss
+   * (another instance started it) just means no batching.
+   */
+  const transactionUsers = new Map<string, string>()
+  const rememberTransactionUser = (transactionId: string | null, userId: string) => {
+    if (!store.batchesByKey || transactionId === null) return
+    transactionUsers.set(transactionId, userId)
+    if (transactionUsers.size > 10_000)
+      transactionUsers.delete(transactionUsers.keys().next().value as string)
   }
 
   /** Reads a user, bringing them up to date first if a refill or expiry is due. */
@@ -256,7 +260,7 @@ export function createLedger(options: LedgerOptions): Ledger {
 
     async startUsage(projectId, request, writeOptions = {}) {
       const input = parseOrThrow(startUsageRequestSchema, request, 'startUsageTransaction request')
-      return writeOnce(
+      const started = await writeOnce(
         {
           projectId,
           userId: input.user_id,
@@ -267,6 +271,8 @@ export function createLedger(options: LedgerOptions): Ledger {
         async (tx) =>
           (await withUser(projectId, input.user_id, (book) => reserve(book, input), tx)).result,
       )
+      rememberTransactionUser(started.transaction_id, input.user_id)
+      return started
     },
 
     async completeUsage(projectId, request, writeOptions = {}) {
@@ -283,7 +289,7 @@ export function createLedger(options: LedgerOptions): Ledger {
       const outcome = await writeOnce(
         {
           projectId,
-          userId: await userOfTransaction(projectId, transactionId),
+          userId: transactionUsers.get(transactionId),
           operation: 'complete',
           key: writeOptions.idempotencyKey,
           request: { transaction_id: transactionId, ...input },
@@ -319,7 +325,7 @@ export function createLedger(options: LedgerOptions): Ledger {
       const outcome = await writeOnce(
         {
           projectId,
-          userId: await userOfTransaction(projectId, input.transaction_id),
+          userId: transactionUsers.get(input.transaction_id),
           operation: 'extend',
           key: writeOptions.idempotencyKey,
           request: input,
