@@ -71,6 +71,24 @@ describe('SQLite store', () => {
     expect((await ledger.verify(projectId)).ok).toBe(true)
   })
 
+  it('an operation sees a config change committed earlier in the same batch', async () => {
+    const newModel = {
+      ...testConfig,
+      models: { ...testConfig.models, fresh: { input: 1_000_000, output: 1_000_000 } },
+    }
+    // Issued in one turn of the event loop: one transaction, in this order.
+    const [before, updated, after] = await Promise.allSettled([
+      ledger.startUsage(projectId, { user_id: 'ann', model: 'unit' }),
+      ledger.updateProjectConfig(projectId, newModel),
+      ledger.startUsage(projectId, { user_id: 'ann', model: 'fresh' }),
+    ])
+    expect([before.status, updated.status, after.status]).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+    ])
+  })
+
   it('refuses to change or delete journal entries', async () => {
     const raw = new DatabaseSync(path)
     try {

@@ -194,13 +194,23 @@ export function createSqlReader(db: SqlExecutor): StoreReader {
 }
 
 /**
- * The writer of a SQL store. `lockUserSuffix` is what makes `lockUser` a row lock
- * (` FOR UPDATE` on PostgreSQL; nothing on SQLite, whose write transaction excludes all writers).
+ * The writer of one database transaction (make a new one for each). `lockUserSuffix` is what makes
+ * `lockUser` a row lock (` FOR UPDATE` on PostgreSQL; nothing on SQLite, whose write transaction
+ * excludes all writers). Projects read in the transaction are remembered for it: a batch of
+ * operations loads its project once.
  */
 export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: string }): StoreWriter {
   const reader = createSqlReader(db)
+  const projects = new Map<string, ProjectRow | undefined>()
+  // Once the transaction writes a project, stop remembering: a savepoint may undo that write.
+  let projectsWritten = false
   return {
     ...reader,
+    async getProject(id) {
+      if (projectsWritten) return reader.getProject(id)
+      if (!projects.has(id)) projects.set(id, await reader.getProject(id))
+      return projects.get(id)
+    },
     async lockUser(projectId, userId) {
       const [row] = await db.all(
         `SELECT * FROM users WHERE project_id = ? AND user_id = ? AND deleted_at IS NULL${options.lockUserSuffix}`,
@@ -209,6 +219,7 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
       return row && toUserRow(row)
     },
     async insertProject(row) {
+      projectsWritten = true
       await db.run('INSERT INTO projects (id, config, created_at) VALUES (?, ?, ?)', [
         row.id,
         JSON.stringify(row.config),
@@ -216,6 +227,7 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
       ])
     },
     async updateProjectConfig(id, config) {
+      projectsWritten = true
       await db.run('UPDATE projects SET config = ? WHERE id = ?', [JSON.stringify(config), id])
     },
     async insertUser(row) {

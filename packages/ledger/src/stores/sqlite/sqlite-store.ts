@@ -71,8 +71,6 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     run: async (sql, params) => Number(prepare(sql).run(...(params as SQLInputValue[])).changes),
   }
   const reader = createSqlReader(executor)
-  // SQLite's write lock, taken by BEGIN IMMEDIATE, already excludes every other writer.
-  const writer = createSqlWriter(executor, { lockUserSuffix: '' })
 
   const maxBatch = options.maxBatch ?? 256
   const stats: StoreStats = { writes: 0, commits: 0, retries: 0 }
@@ -129,7 +127,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   function runBatch(batch: Array<Extract<Job, { kind: 'write' }>>): Promise<void> {
     return commitBatch(
       batch,
-      async () => ({ writer, exec: async (sql) => db.exec(sql), release: () => undefined }),
+      async () => ({
+        // SQLite's write lock, taken by BEGIN IMMEDIATE, already excludes every other writer.
+        writer: createSqlWriter(executor, { lockUserSuffix: '' }),
+        exec: async (sql) => db.exec(sql),
+        release: () => undefined,
+      }),
       {
         begin: 'BEGIN IMMEDIATE',
         retryable: isBusy,
