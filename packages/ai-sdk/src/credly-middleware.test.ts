@@ -427,6 +427,50 @@ describe('stream', () => {
     expect(transaction).toMatchObject({ status: 'failed', estimated: true, credits_used: 6 })
   })
 
+  it('stops extending a stream nobody finishes after maxExtendMs, so its hold can expire', async () => {
+    const short = createLocalClient({
+      database: ':memory:',
+      config: { ...config, reservations: { ttl_seconds: 1, on_expire: 'release' } },
+    })
+    try {
+      const extended: string[] = []
+      const spy: typeof short = {
+        ...short,
+        extendUsageTransaction: async (request, options) => {
+          extended.push(request.transaction_id)
+          return short.extendUsageTransaction(request, options)
+        },
+      }
+      const model = wrapLanguageModel({
+        model: new MockLanguageModelV4({
+          modelId: 'unit',
+          // A stream that never ends, read by nobody.
+          doStream: async () => ({
+            stream: new ReadableStream<LanguageModelV4StreamPart>({ pull() {} }),
+          }),
+        }),
+        middleware: credlyMiddleware({
+          client: spy,
+          userId: 'ann',
+          extendIntervalMs: 50,
+          extendTtlSeconds: 1,
+          maxExtendMs: 200,
+        }),
+      })
+      streamText({ model, prompt: 'x' })
+      await new Promise((resolve) => setTimeout(resolve, 600))
+      const extensions = extended.length
+      expect(extensions).toBeGreaterThan(0)
+      expect(extensions).toBeLessThanOrEqual(5)
+      await new Promise((resolve) => setTimeout(resolve, 1500))
+      // No more extensions; the hold has expired and was released by policy.
+      expect(extended).toHaveLength(extensions)
+      expect(await short.getBalance('ann')).toMatchObject({ held: 0 })
+    } finally {
+      await short.close()
+    }
+  }, 10_000)
+
   it('keeps a long stream’s reservation alive by extending it', async () => {
     const short = createLocalClient({
       database: ':memory:',

@@ -35,6 +35,12 @@ export type MeteringOptions = {
   extendIntervalMs?: number
   /** The TTL each extension asks for. @default the project's reservation TTL */
   extendTtlSeconds?: number
+  /**
+   * How long a stream's reservation may be kept alive in all, in ms. A stream nobody reads to the
+   * end and nobody cancels then stops being extended, and its hold expires by the project's
+   * policy instead of being held for ever. @default 3600000 (one hour)
+   */
+  maxExtendMs?: number
 }
 
 /** Settles one call's transaction exactly once, whatever path the call took. */
@@ -143,7 +149,12 @@ function createMeter(client: CredlyClient, transactionId: string, options: Meter
     keepAlive() {
       const interval = options.extendIntervalMs ?? 60_000
       if (interval <= 0 || timer || settlement) return
+      const until = Date.now() + (options.maxExtendMs ?? 3_600_000)
       timer = setInterval(() => {
+        if (Date.now() > until) {
+          stopExtending()
+          return
+        }
         client
           .extendUsageTransaction({
             transaction_id: transactionId,
