@@ -52,10 +52,12 @@ const SQLITE_LOCKED = 6
  */
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   const db = new DatabaseSync(options.path, { timeout: options.busyTimeoutMs ?? 5000 })
-  db.exec('PRAGMA journal_mode = WAL')
+  // Switching a new file to WAL takes an exclusive lock that SQLite does not wait for: another
+  // process opening the same new file at that moment makes it fail at once, so wait and retry.
+  retryWhileBusy(() => db.exec('PRAGMA journal_mode = WAL'))
   db.exec(`PRAGMA synchronous = ${options.synchronous ?? 'FULL'}`)
   db.exec('PRAGMA foreign_keys = ON')
-  migrate(db)
+  retryWhileBusy(() => migrate(db))
 
   const statements = new Map<string, StatementSync>()
   const prepare = (sql: string): StatementSync => {
@@ -182,6 +184,20 @@ function migrate(db: DatabaseSync): void {
   } catch (error) {
     db.exec('ROLLBACK')
     throw error
+  }
+}
+
+/** Runs a synchronous step again while another process holds the lock it needs (up to ~5 s). */
+function retryWhileBusy(step: () => void): void {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      step()
+      return
+    } catch (error) {
+      if (!isBusy(error) || attempt >= 100) throw error
+      // Opening a store is synchronous, so this waits synchronously too.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5 + Math.random() * 45)
+    }
   }
 }
 
