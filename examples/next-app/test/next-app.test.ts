@@ -4,7 +4,13 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { OpenAICompatibleServer } from '@credly/ai-sdk/testing'
 import { createTestServer, type TestServer } from '@credly/server/testing'
-import { assertInsufficientCredits, assertMissingUser, assertRateLimited } from 'credly/testing'
+import {
+  abortStreamAfter,
+  assertInsufficientCredits,
+  assertMissingUser,
+  assertRateLimited,
+  waitUntil,
+} from 'credly/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 /**
@@ -86,7 +92,7 @@ afterAll(async () => {
   }
 })
 
-const post = (path: string, user: string | undefined, prompt = 'Hello', signal?: AbortSignal) =>
+const post = (path: string, user: string | undefined, prompt = 'Hello') =>
   fetch(`${baseUrl}${path}`, {
     method: 'POST',
     headers: {
@@ -94,7 +100,6 @@ const post = (path: string, user: string | undefined, prompt = 'Hello', signal?:
       ...(user ? { authorization: `Bearer demo-session-${user}` } : {}),
     },
     body: JSON.stringify({ prompt }),
-    signal,
   })
 
 const seen = async (response: Response) => ({
@@ -140,17 +145,17 @@ describe('examples/next-app under next start', () => {
       delayMs: 20,
       endless: true,
     })
-    const aborted = new AbortController()
-    const response = await post('/api/stream', 'cal', 'Go on forever', aborted.signal)
-    const reader = (response.body as ReadableStream<Uint8Array>).getReader()
-    let received = 0
-    while (received < 200) received += (await reader.read()).value?.length ?? 0
-    aborted.abort()
-    let transactions = await transactionsOf('cal')
-    for (let attempt = 0; attempt < 100 && transactions[0]?.status === 'pending'; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 50))
-      transactions = await transactionsOf('cal')
-    }
+    await abortStreamAfter(
+      `${baseUrl}/api/stream`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer demo-session-cal' },
+        body: JSON.stringify({ prompt: 'Go on forever' }),
+      },
+      200,
+    )
+    await waitUntil(async () => (await transactionsOf('cal'))[0]?.status !== 'pending', 5000)
+    const transactions = await transactionsOf('cal')
     expect(transactions).toHaveLength(1)
     expect(transactions[0]).toMatchObject({ status: 'failed', estimated: true })
     expect(transactions[0]?.finalized_tokens?.output_tokens).toBeGreaterThanOrEqual(50)

@@ -2,6 +2,7 @@ import { createOpenAI } from '@ai-sdk/openai'
 import { createTestServer, type TestServer } from '@credly/server/testing'
 import { APICallError, generateText, stepCountIs, streamText, tool, wrapLanguageModel } from 'ai'
 import { type CredlyClient, InsufficientCreditsError } from 'credly'
+import { waitUntil } from 'credly/testing'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { credlyMiddleware, totalCreditsUsed } from '../src/index.ts'
@@ -119,9 +120,7 @@ describe('@ai-sdk/openai through the middleware', () => {
       if (seen >= 400) controller.abort()
     }
     // Settling happens as the stream unwinds; wait until the hold is released.
-    for (let attempt = 0; attempt < 50 && (await client.getBalance('ann')).held > 0; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 20))
-    }
+    await waitUntil(async () => (await client.getBalance('ann')).held === 0)
     const [transaction] = await transactionsOf('ann')
     expect(transaction).toMatchObject({ status: 'failed', estimated: true })
     expect(transaction?.finalized_tokens?.input_tokens).toBe(100)

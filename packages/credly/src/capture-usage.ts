@@ -129,27 +129,39 @@ export async function captureUsage<T>(
 }
 
 /**
- * Starts a usage transaction; if the user does not exist yet, creates it on the project's
- * default tier and starts again. What `captureUsage` and the AI SDK middleware use.
+ * Runs `action`; if Credly does not know the user yet, creates it on the project's default tier
+ * (a concurrent creation is fine) and runs `action` again. What lets `captureUsage`, the AI SDK
+ * middleware and the adapters meter a user the app never registered.
  */
-export async function startCreatingUser(
+export async function withUserCreated<T>(
   client: CredlyClient,
-  request: Parameters<CredlyClient['startUsageTransaction']>[0],
-  options?: Parameters<CredlyClient['startUsageTransaction']>[1],
-): Promise<StartUsageResponse> {
+  userId: string,
+  action: () => Promise<T>,
+): Promise<T> {
   try {
-    return await client.startUsageTransaction(request, options)
+    return await action()
   } catch (error) {
     if (!NotFoundError.isInstance(error) || problemSlug(error.type) !== 'user-not-found')
       throw error
     try {
-      await client.createUser({ user_id: request.user_id })
+      await client.createUser({ user_id: userId })
     } catch (createError) {
       // Another caller created the user first: that is what we wanted.
       if (!ConflictError.isInstance(createError)) throw createError
     }
-    return client.startUsageTransaction(request, options)
+    return action()
   }
+}
+
+/** `startUsageTransaction`, creating the user first if it does not exist yet. */
+export function startCreatingUser(
+  client: CredlyClient,
+  request: Parameters<CredlyClient['startUsageTransaction']>[0],
+  options?: Parameters<CredlyClient['startUsageTransaction']>[1],
+): Promise<StartUsageResponse> {
+  return withUserCreated(client, request.user_id, () =>
+    client.startUsageTransaction(request, options),
+  )
 }
 
 function settlement(transactionId: string, completion: CompleteUsageResponse): Settlement {

@@ -44,7 +44,10 @@ export {
 export { paginate } from './paginate.ts'
 export {
   PROBLEMS_DOCS_URL,
+  type ProblemBody,
   type ProblemSlug,
+  problemBody,
+  problemKinds,
   problemSlug,
   problemSlugs,
   problemType,

@@ -4,25 +4,51 @@
  */
 export const PROBLEMS_DOCS_URL = 'https://github.com/credly-dev/credly/blob/main/docs/problems.md'
 
-/** Every kind of problem a Credly server answers with; each is a heading in docs/problems.md. */
-export const problemSlugs = [
-  'validation-error',
-  'unauthorized',
-  'forbidden',
-  'not-found',
-  'user-not-found',
-  'transaction-not-found',
-  'unknown-model',
-  'unknown-tier',
-  'user-exists',
-  'idempotency-conflict',
-  'transaction-conflict',
-  'insufficient-credits',
-  'rate-limited',
-  'payload-too-large',
-  'internal-error',
-] as const
-export type ProblemSlug = (typeof problemSlugs)[number]
+/**
+ * Every kind of problem Credly answers with, its status and title; each is a heading in
+ * docs/problems.md. The server and the adapters build their problem bodies from this one table.
+ */
+export const problemKinds = {
+  'validation-error': { status: 400, title: 'Invalid request' },
+  unauthorized: { status: 401, title: 'Unauthorized' },
+  forbidden: { status: 403, title: 'Forbidden' },
+  'not-found': { status: 404, title: 'Not Found' },
+  'user-not-found': { status: 404, title: 'Not Found' },
+  'transaction-not-found': { status: 404, title: 'Not Found' },
+  'unknown-model': { status: 400, title: 'Unknown model' },
+  'unknown-tier': { status: 400, title: 'Unknown tier' },
+  'user-exists': { status: 409, title: 'Conflict' },
+  'idempotency-conflict': { status: 409, title: 'Conflict' },
+  'transaction-conflict': { status: 409, title: 'Conflict' },
+  'insufficient-credits': { status: 402, title: 'Insufficient credits' },
+  'rate-limited': { status: 429, title: 'Too Many Requests' },
+  'payload-too-large': { status: 413, title: 'Content Too Large' },
+  'internal-error': { status: 500, title: 'Internal Server Error' },
+} as const satisfies Record<string, { status: number; title: string }>
+export type ProblemSlug = keyof typeof problemKinds
+
+/** Every problem kind's slug. */
+export const problemSlugs = Object.keys(problemKinds) as ProblemSlug[]
+
+/** An RFC 9457 problem body, as every Credly error response carries. */
+export type ProblemBody = {
+  type: string
+  title: string
+  status: number
+  detail: string
+  instance?: string
+  [extension: string]: unknown
+}
+
+/** The body of a problem of a kind, with a detail that says what was wrong and how to fix it. */
+export function problemBody(
+  slug: ProblemSlug,
+  detail: string,
+  extensions: Record<string, unknown> = {},
+): ProblemBody {
+  const { status, title } = problemKinds[slug]
+  return { type: problemType(slug), title, status, detail, ...extensions }
+}
 
 /** The `type` URL of a problem kind, e.g. `.../docs/problems.md#insufficient-credits`. */
 export function problemType(slug: ProblemSlug): string {

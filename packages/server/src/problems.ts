@@ -1,52 +1,12 @@
 import {
   CredlyApiError,
-  type FieldError,
+  type ProblemBody,
   type ProblemSlug,
+  problemBody,
   problemSlug,
-  problemType,
   ValidationError,
 } from 'credly'
 import type { Context } from 'hono'
-
-/** One kind of problem the server answers with: its status and title. */
-const kinds: Record<ProblemSlug, { status: number; title: string }> = {
-  'validation-error': { status: 400, title: 'Invalid request' },
-  unauthorized: { status: 401, title: 'Unauthorized' },
-  forbidden: { status: 403, title: 'Forbidden' },
-  'not-found': { status: 404, title: 'Not Found' },
-  'user-not-found': { status: 404, title: 'Not Found' },
-  'transaction-not-found': { status: 404, title: 'Not Found' },
-  'unknown-model': { status: 400, title: 'Unknown model' },
-  'unknown-tier': { status: 400, title: 'Unknown tier' },
-  'user-exists': { status: 409, title: 'Conflict' },
-  'idempotency-conflict': { status: 409, title: 'Conflict' },
-  'transaction-conflict': { status: 409, title: 'Conflict' },
-  'insufficient-credits': { status: 402, title: 'Insufficient credits' },
-  'rate-limited': { status: 429, title: 'Too Many Requests' },
-  'payload-too-large': { status: 413, title: 'Content Too Large' },
-  'internal-error': { status: 500, title: 'Internal Server Error' },
-}
-
-/** An RFC 9457 problem body. */
-export type ProblemBody = {
-  type: string
-  title: string
-  status: number
-  detail: string
-  instance?: string
-  errors?: FieldError[]
-  [extension: string]: unknown
-}
-
-/** Builds the problem body of a kind, with a detail that says what was wrong and how to fix it. */
-export function problemBody(
-  slug: ProblemSlug,
-  detail: string,
-  extensions: Record<string, unknown> = {},
-): ProblemBody {
-  const { status, title } = kinds[slug]
-  return { type: problemType(slug), title, status, detail, ...extensions }
-}
 
 /** Sends a problem as `application/problem+json`. */
 export function sendProblem(

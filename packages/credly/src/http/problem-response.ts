@@ -1,18 +1,11 @@
 import { InsufficientCreditsError, RateLimitError } from '../errors.ts'
-import { problemType } from '../problem-types.ts'
+import { type ProblemBody, problemBody } from '../problem-types.ts'
 
 /** A problem response any framework can send: status, headers and an RFC 9457 body. */
 export type ProblemResponse = {
   status: number
   headers: Record<string, string>
-  body: {
-    type: string
-    title: string
-    status: number
-    detail: string
-    instance?: string
-    [extension: string]: unknown
-  }
+  body: ProblemBody
 }
 
 const PROBLEM_CONTENT_TYPE = 'application/problem+json'
@@ -28,16 +21,12 @@ export function insufficientCreditsResponse(input: {
   return {
     status: 402,
     headers: { 'content-type': PROBLEM_CONTENT_TYPE },
-    body: {
-      type: problemType('insufficient-credits'),
-      title: 'Insufficient credits',
-      status: 402,
-      detail: input.detail,
+    body: problemBody('insufficient-credits', input.detail, {
       instance: input.instance,
       balance: input.balance ?? null,
       required: input.required ?? null,
       reason: input.reason ?? 'insufficient_credits',
-    },
+    }),
   }
 }
 
@@ -64,16 +53,12 @@ export function rateLimitedResponse(input: {
   return {
     status: 429,
     headers,
-    body: {
-      type: problemType('rate-limited'),
-      title: 'Too Many Requests',
-      status: 429,
-      detail: input.detail,
+    body: problemBody('rate-limited', input.detail, {
       instance: input.instance,
       retry_after_seconds: retryAfter,
       limit: input.limit ?? null,
       window_seconds: input.windowSeconds ?? null,
-    },
+    }),
   }
 }
 
@@ -82,14 +67,11 @@ export function missingUserResponse(instance?: string): ProblemResponse {
   return {
     status: 401,
     headers: { 'content-type': PROBLEM_CONTENT_TYPE },
-    body: {
-      type: problemType('unauthorized'),
-      title: 'Unauthorized',
-      status: 401,
-      detail:
-        "This request has no signed-in user to meter. Sign in, or configure the Credly adapter's user option (it never trusts a user id sent by the browser).",
-      instance,
-    },
+    body: problemBody(
+      'unauthorized',
+      "This request has no signed-in user to meter. Sign in, or configure the Credly adapter's user option (it never trusts a user id sent by the browser).",
+      { instance },
+    ),
   }
 }
 

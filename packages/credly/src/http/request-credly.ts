@@ -3,10 +3,9 @@ import {
   type CaptureUsageResult,
   captureUsage,
   startCreatingUser,
+  withUserCreated,
 } from '../capture-usage.ts'
 import type { CredlyClient, RequestOptions } from '../client.ts'
-import { NotFoundError } from '../errors.ts'
-import { problemSlug } from '../problem-types.ts'
 import type {
   CompleteUsageRequest,
   CompleteUsageResponse,
@@ -63,17 +62,5 @@ export function createRequestCredly(input: {
 
 /** A user's balance; a user Credly has not seen yet is created on the default tier first. */
 export async function balanceCreatingUser(client: CredlyClient, userId: string): Promise<number> {
-  try {
-    return (await client.getBalance(userId)).balance
-  } catch (error) {
-    if (!NotFoundError.isInstance(error) || problemSlug(error.type) !== 'user-not-found')
-      throw error
-    try {
-      return (await client.createUser({ user_id: userId })).balance
-    } catch (createError) {
-      // Created by a concurrent request meanwhile.
-      if ((createError as { status?: number }).status !== 409) throw createError
-      return (await client.getBalance(userId)).balance
-    }
-  }
+  return (await withUserCreated(client, userId, () => client.getBalance(userId))).balance
 }

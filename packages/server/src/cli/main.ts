@@ -10,6 +10,7 @@ import {
 } from 'credly'
 import { createApp } from '../app.ts'
 import { jsonLogger } from '../logger.ts'
+import { createProjectWithKeys } from '../project-with-keys.ts'
 import { startServer } from '../serve.ts'
 
 const HELP = `credly ${VERSION}: meter LLM usage as credits
@@ -190,19 +191,6 @@ async function initCommand(args: string[], output: Output): Promise<number> {
   } finally {
     await store.close()
   }
-}
-
-async function createProjectWithKeys(ledger: Ledger, config: ProjectConfig) {
-  const project = await ledger.createProject({ config })
-  const admin = await ledger.createApiKey(project.id, {
-    scope: 'admin',
-    name: 'admin (credly init)',
-  })
-  const metering = await ledger.createApiKey(project.id, {
-    scope: 'metering',
-    name: 'metering (credly init)',
-  })
-  return { project_id: project.id, admin_key: admin.key, metering_key: metering.key }
 }
 
 async function serveCommand(

@@ -7,6 +7,7 @@ import { healthSchema } from '../schemas.ts'
 
 /** Health, metrics and the OpenAPI document: no key needed. */
 export function registerSystemRoutes({ app, registry, ledger, metrics }: RouteDeps): void {
+  let document: Record<string, unknown> | undefined
   defineRoute(
     app,
     registry,
@@ -51,6 +52,10 @@ export function registerSystemRoutes({ app, registry, ledger, metrics }: RouteDe
       scope: 'public',
       response: z.record(z.string(), z.unknown()),
     },
-    async () => buildOpenApiDocument(registry),
+    // Built on the first request, when every route is registered; the routes never change after.
+    async () => {
+      document ??= buildOpenApiDocument(registry)
+      return document
+    },
   )
 }

@@ -4,6 +4,7 @@ import type { ProjectConfigInput } from 'credly'
 import type { Hono } from 'hono'
 import { type AppOptions, createApp } from '../app.ts'
 import type { AppEnv } from '../app-env.ts'
+import { createProjectWithKeys } from '../project-with-keys.ts'
 
 /** A project of the harness with its two keys. */
 export type HarnessProject = { id: string; adminKey: string; meteringKey: string }
@@ -38,10 +39,12 @@ export async function openAppHarness(
   const clock = createTestClock('2026-01-31T12:00:00.000Z')
   const ledger = createLedger({ store, clock })
   const makeProject = async (): Promise<HarnessProject> => {
-    const { id } = await ledger.createProject({ config: options.config ?? testConfig })
-    const admin = await ledger.createApiKey(id, { scope: 'admin' })
-    const metering = await ledger.createApiKey(id, { scope: 'metering' })
-    return { id, adminKey: admin.key, meteringKey: metering.key }
+    const created = await createProjectWithKeys(ledger, options.config ?? testConfig)
+    return {
+      id: created.project_id,
+      adminKey: created.admin_key,
+      meteringKey: created.metering_key,
+    }
   }
   const project = await makeProject()
   const other = await makeProject()

@@ -7,6 +7,7 @@ import {
   type ProjectConfigInput,
 } from 'credly'
 import { type AppOptions, createApp } from '../app.ts'
+import { createProjectWithKeys } from '../project-with-keys.ts'
 import { startServer } from '../serve.ts'
 
 /** A real Credly server on 127.0.0.1 with a fresh in-memory ledger and one project. */
@@ -32,21 +33,19 @@ export async function createTestServer(
   const clock = createTestClock(options.start ?? Date.now())
   const store = createSqliteStore({ path: ':memory:' })
   const ledger = createLedger({ store, clock })
-  const project = await ledger.createProject({ config: options.config ?? testConfig })
-  const admin = await ledger.createApiKey(project.id, { scope: 'admin' })
-  const metering = await ledger.createApiKey(project.id, { scope: 'metering' })
+  const project = await createProjectWithKeys(ledger, options.config ?? testConfig)
   const server = await startServer(createApp({ ledger, ...options.app }), { port: 0 })
   return {
     url: server.url,
     ledger,
     clock,
-    projectId: project.id,
-    adminKey: admin.key,
-    meteringKey: metering.key,
+    projectId: project.project_id,
+    adminKey: project.admin_key,
+    meteringKey: project.metering_key,
     client: (clientOptions = {}) =>
       createClient({
-        apiKey: admin.key,
-        projectId: project.id,
+        apiKey: project.admin_key,
+        projectId: project.project_id,
         baseUrl: server.url,
         ...clientOptions,
       }),
