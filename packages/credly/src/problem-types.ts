@@ -17,6 +17,7 @@ export const problemKinds = {
   'transaction-not-found': { status: 404, title: 'Not Found' },
   'unknown-model': { status: 400, title: 'Unknown model' },
   'unknown-tier': { status: 400, title: 'Unknown tier' },
+  'out-of-range': { status: 400, title: 'Out of range' },
   'user-exists': { status: 409, title: 'Conflict' },
   'idempotency-conflict': { status: 409, title: 'Conflict' },
   'transaction-conflict': { status: 409, title: 'Conflict' },

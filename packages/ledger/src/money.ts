@@ -1,8 +1,26 @@
+import { MAX_CREDITS, problemType, ValidationError } from 'credly'
+
 /**
  * Money is exact: the ledger stores integer micro-credits (one millionth of a credit) and turns
  * them into decimal credits only at its edge.
  */
 export const MICRO_PER_CREDIT = 1_000_000
+
+/**
+ * `MAX_CREDITS` in micro-credits (1e15). A user's credits stay within plus or minus this, so
+ * every intermediate sum of an operation stays far below 2^53 and exact.
+ */
+export const MAX_MICRO = MAX_CREDITS * MICRO_PER_CREDIT
+
+/** A 400 `out-of-range` problem: an amount past what the ledger holds. Nothing is changed. */
+export function outOfRange(detail: string, path: string): ValidationError {
+  return new ValidationError({
+    title: 'Out of range',
+    detail,
+    type: problemType('out-of-range'),
+    errors: [{ path, message: `past the ledger's limit of ${MAX_CREDITS} credits` }],
+  })
+}
 
 /** Credits (a decimal number with at most six decimals) to integer micro-credits. */
 export function toMicro(credits: number): number {

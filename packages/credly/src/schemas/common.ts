@@ -1,23 +1,52 @@
 import { z } from 'zod'
 
-/** An id the app chose for its user (e.g. its auth provider's user id). */
-export const userIdSchema = z
-  .string({ error: 'user_id must be a string' })
-  .trim()
-  .min(1, 'user_id must not be empty')
-  .max(255, 'user_id must be at most 255 characters')
+/**
+ * The largest credit amount the ledger holds in one place: one grant, a tier's allocation, a
+ * rate limit, one call's charge, a user's credits (available plus held) and a user's debt. In
+ * micro-credits that is 1e15, so every sum the ledger makes stays an exact integer.
+ */
+export const MAX_CREDITS = 1_000_000_000
+
+/** NUL, or a UTF-16 surrogate that is not part of a pair (`u` makes a pair one code point). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what this refuses.
+const unstorable = /[\u0000\uD800-\uDFFF]/u
+
+/**
+ * True when a string is stored and compared the same on SQLite and PostgreSQL: no NUL
+ * character (PostgreSQL refuses it) and no unpaired surrogate (which would become U+FFFD, so two
+ * different ids would name one account).
+ */
+export function isStorableText(value: string): boolean {
+  return !unstorable.test(value)
+}
+
+/** A string field: at most `max` characters, storable (see `isStorableText`). */
+export function textSchema(name: string, options: { min?: number; max: number }) {
+  const min = options.min ?? 0
+  return z
+    .string({ error: `${name} must be a string` })
+    .min(
+      min,
+      min === 1 ? `${name} must not be empty` : `${name} must be at least ${min} characters`,
+    )
+    .max(options.max, `${name} must be at most ${options.max} characters`)
+    .refine(isStorableText, `${name} must not contain a NUL character or an unpaired surrogate`)
+}
+
+/**
+ * An id the app chose for its user (e.g. its auth provider's user id), compared exactly as
+ * given: `" ann"` and `"ann"` are two users.
+ */
+export const userIdSchema = textSchema('user_id', { min: 1, max: 255 })
 
 /** A model id as priced in the project config, e.g. `gpt-4o`. */
-export const modelIdSchema = z
-  .string({ error: 'model must be a string' })
-  .min(1, 'model must not be empty')
-  .max(200, 'model must be at most 200 characters')
+export const modelIdSchema = textSchema('model', { min: 1, max: 200 })
 
 /** Groups transactions by the app feature that made them, e.g. `chat` or `summarize`. */
-export const featureIdentifierSchema = z.string().min(1).max(200)
+export const featureIdentifierSchema = textSchema('feature_identifier', { min: 1, max: 200 })
 
 /** A tier id from the project config, e.g. `free` or `pro`. */
-export const tierIdSchema = z.string().min(1).max(100)
+export const tierIdSchema = textSchema('tier_id', { min: 1, max: 100 })
 
 const tokenCount = (name: string) =>
   z
@@ -82,7 +111,7 @@ export const pageQuerySchema = z.object({
   /** How many items per page, 1 to 100. @default 20 */
   limit: z.coerce.number().int().min(1).max(100).optional(),
   /** The `next_cursor` of the previous page. */
-  cursor: z.string().min(1).max(500).optional(),
+  cursor: textSchema('cursor', { min: 1, max: 500 }).optional(),
 })
 export type PageQuery = z.infer<typeof pageQuerySchema>
 

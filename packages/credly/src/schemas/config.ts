@@ -1,11 +1,19 @@
 import { z } from 'zod'
-import { hasAtMostSixDecimals } from './common.ts'
+import { hasAtMostSixDecimals, isStorableText, MAX_CREDITS } from './common.ts'
+
+/** A credit amount in the config: not negative, at most `MAX_CREDITS`, at most six decimals. */
+const configCredits = (name: string) =>
+  z
+    .number({ error: `${name} must be a number of credits` })
+    .nonnegative(`${name} must not be negative`)
+    .max(MAX_CREDITS, `${name} must be at most ${MAX_CREDITS} credits (MAX_CREDITS)`)
+    .refine(hasAtMostSixDecimals, `${name} may have at most six decimals`)
 
 const price = (name: string) =>
   z
     .number({ error: `${name} must be a number of credits per million tokens` })
     .nonnegative(`${name} must not be negative`)
-    .max(1e9)
+    .max(1e9, `${name} must be at most 1e9 credits per million tokens`)
     .refine(hasAtMostSixDecimals, `${name} may have at most six decimals`)
 
 /**
@@ -40,7 +48,9 @@ export const refillSchema = z
     /** @default "replace" */
     policy: refillPolicySchema.default('replace'),
     /** For `rollover` (and optionally `add`): the most tier credits a refill may leave. */
-    max_balance: z.number().positive().optional(),
+    max_balance: configCredits('max_balance')
+      .refine((value) => value > 0, 'max_balance must be more than zero')
+      .optional(),
   })
   .strict()
   .refine((refill) => refill.policy !== 'rollover' || refill.max_balance !== undefined, {
@@ -52,7 +62,10 @@ export type Refill = z.infer<typeof refillSchema>
 /** A credit rate limit: at most `credits` reserved or settled per window. */
 export const rateLimitSchema = z
   .object({
-    credits: z.number().positive(),
+    credits: configCredits('rate_limit.credits').refine(
+      (value) => value > 0,
+      'rate_limit.credits must be more than zero',
+    ),
     per: z.enum(['minute', 'hour', 'day']),
   })
   .strict()
@@ -61,13 +74,16 @@ export type RateLimit = z.infer<typeof rateLimitSchema>
 /** A subscription tier: its credit allocation, refills and optional rate limit. */
 export const tierSchema = z
   .object({
-    credits: z
-      .number({ error: 'credits must be a number' })
-      .nonnegative('credits must not be negative')
-      .refine(hasAtMostSixDecimals, 'credits may have at most six decimals'),
+    credits: configCredits('credits'),
     /** Without it, the credits are granted once, when the user is created. */
     refill: refillSchema.optional(),
     rate_limit: rateLimitSchema.optional(),
+    /**
+     * Whether a metering key may create users on this tier. Only admin keys may put a user on
+     * any other tier than the default one (a leaked app key must not mint credits).
+     * @default false
+     */
+    self_serve: z.boolean().optional(),
   })
   .strict()
 export type Tier = z.infer<typeof tierSchema>
@@ -83,7 +99,11 @@ export const reservationsSchema = z
   .strict()
 export type Reservations = z.infer<typeof reservationsSchema>
 
-const idKey = z.string().min(1).max(100)
+const idKey = z
+  .string()
+  .min(1)
+  .max(100)
+  .refine(isStorableText, 'a name must not contain a NUL character or an unpaired surrogate')
 
 /**
  * A project's configuration: the same shape in a JSON file, in code and in the admin API.
@@ -101,7 +121,7 @@ export const projectConfigSchema = z
   })
   .strict()
   .superRefine((config, context) => {
-    if (config.default_tier !== undefined && !(config.default_tier in config.tiers)) {
+    if (config.default_tier !== undefined && !Object.hasOwn(config.tiers, config.default_tier)) {
       context.addIssue({
         code: 'custom',
         path: ['default_tier'],
@@ -113,3 +133,16 @@ export const projectConfigSchema = z
 export type ProjectConfigInput = z.input<typeof projectConfigSchema>
 /** A project config after validation, with defaults applied. */
 export type ProjectConfig = z.output<typeof projectConfigSchema>
+
+/**
+ * A tier of the config by id, or undefined. Looks only at the config's own keys, so a user-sent
+ * name such as `constructor` or `toString` never finds a built-in of `Object.prototype`.
+ */
+export function configuredTier(config: ProjectConfig, tierId: string): Tier | undefined {
+  return Object.hasOwn(config.tiers, tierId) ? config.tiers[tierId] : undefined
+}
+
+/** A model's price in the config by model id, or undefined (own keys only, as `configuredTier`). */
+export function configuredPrice(config: ProjectConfig, model: string): ModelPrice | undefined {
+  return Object.hasOwn(config.models, model) ? config.models[model] : undefined
+}

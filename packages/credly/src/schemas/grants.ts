@@ -1,5 +1,12 @@
 import { z } from 'zod'
-import { creditsSchema, hasAtMostSixDecimals, timestampSchema, userIdSchema } from './common.ts'
+import {
+  creditsSchema,
+  hasAtMostSixDecimals,
+  MAX_CREDITS,
+  textSchema,
+  timestampSchema,
+  userIdSchema,
+} from './common.ts'
 
 /** Body of `grantCredits`: a top-up of credits for one user. */
 export const grantCreditsRequestSchema = z
@@ -9,12 +16,12 @@ export const grantCreditsRequestSchema = z
     credits: z
       .number({ error: 'credits must be a number' })
       .positive('credits must be more than zero')
-      .max(1e12, 'credits must be at most 1e12')
+      .max(MAX_CREDITS, `credits must be at most ${MAX_CREDITS} (MAX_CREDITS)`)
       .refine(hasAtMostSixDecimals, 'credits may have at most six decimals'),
     /** When the unspent remainder expires; never when absent. */
     expires_at: timestampSchema.optional(),
     /** Why the credits were granted, kept in the journal (e.g. `purchase #123`). */
-    reason: z.string().max(500).optional(),
+    reason: textSchema('reason', { max: 500 }).optional(),
   })
   .strict()
 export type GrantCreditsRequest = z.input<typeof grantCreditsRequestSchema>

@@ -5,17 +5,15 @@ import {
   modelIdSchema,
   pageQuerySchema,
   pageSchema,
+  textSchema,
   timestampSchema,
   tokenCountsSchema,
   userIdSchema,
 } from './common.ts'
 import { modelPriceSchema } from './config.ts'
 
-/** Prefix of every transaction id. */
-export const transactionIdSchema = z
-  .string({ error: 'transaction_id must be a string' })
-  .min(1, 'transaction_id must not be empty')
-  .max(100)
+/** A transaction id, as `startUsageTransaction` returned it. */
+export const transactionIdSchema = textSchema('transaction_id', { min: 1, max: 100 })
 
 /** Why a start was refused (or `null` when it continued). */
 export const startReasonSchema = z.enum([

@@ -3,6 +3,7 @@ import {
   creditsSchema,
   pageQuerySchema,
   pageSchema,
+  textSchema,
   tierIdSchema,
   timestampSchema,
   userIdSchema,
@@ -10,7 +11,7 @@ import {
 
 /** Free-form string values the app keeps on a user (e.g. an email), at most 50 keys. */
 export const metadataSchema = z
-  .record(z.string().max(100), z.string().max(1000))
+  .record(textSchema('a metadata key', { max: 100 }), textSchema('a metadata value', { max: 1000 }))
   .refine((value) => Object.keys(value).length <= 50, 'metadata may have at most 50 keys')
 
 /** Body of `createUser`. */

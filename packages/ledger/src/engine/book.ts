@@ -1,4 +1,5 @@
-import type { ProjectConfig } from 'credly'
+import { configuredTier, MAX_CREDITS, type ProjectConfig } from 'credly'
+import { MAX_MICRO, outOfRange, toCredits } from '../money.ts'
 import type {
   Account,
   BucketRow,
@@ -45,6 +46,11 @@ export class Book {
   /** The user's debt in micro-credits (0 unless `available` is negative). */
   get debt(): number {
     return Math.max(0, -this.user.available)
+  }
+
+  /** How many micro-credits may still be added before the user's credits pass `MAX_CREDITS`. */
+  get room(): number {
+    return Math.max(0, MAX_MICRO - (this.user.available + this.user.held))
   }
 
   /** Buckets with credits left, expired or not (loaded once per unit of work). */
@@ -134,8 +140,13 @@ export class Book {
     })
   }
 
-  /** Writes the journal, buckets and user row, and works out when the user is next due. */
+  /**
+   * Writes the journal, buckets and user row, and works out when the user is next due. A unit
+   * that would leave the user's credits past plus or minus `MAX_CREDITS` is refused instead
+   * (nothing is written), so no sequence of accepted operations leaves the exact-integer range.
+   */
   async flush(): Promise<UserRow> {
+    this.assertInRange()
     for (const id of this.newBuckets) {
       await this.tx.insertBucket(this.buckets.get(id) as BucketRow)
       this.dirtyBuckets.delete(id)
@@ -162,13 +173,30 @@ export class Book {
     const candidates = this.wasDue
       ? [await this.tx.nextExpiry(this.user.ref)]
       : [this.user.next_event_at, ...this.addedExpiries]
-    const refill = this.config.tiers[this.user.tier_id]?.refill
+    const refill = configuredTier(this.config, this.user.tier_id)?.refill
     const nextRefill =
       refill && refill.every !== 'none'
         ? periodStart(this.user.refill_anchor, refill.every, this.user.refills_applied + 1)
         : null
     const times = [...candidates, nextRefill].filter((time): time is number => time !== null)
     return times.length === 0 ? null : Math.min(...times)
+  }
+
+  private assertInRange(): void {
+    const { user } = this
+    const credits = user.available + user.held
+    if (credits > MAX_MICRO) {
+      throw outOfRange(
+        `This would give user "${user.user_id}" ${toCredits(credits)} credits (available plus held), more than the ${MAX_CREDITS} one user may hold.`,
+        'credits',
+      )
+    }
+    if (user.available < -MAX_MICRO) {
+      throw outOfRange(
+        `This would leave user "${user.user_id}" owing ${toCredits(-user.available)} credits, more than the ${MAX_CREDITS} one user may owe. Check the token counts sent.`,
+        'finalized_tokens',
+      )
+    }
   }
 
   private apply(account: Account, delta: number): void {

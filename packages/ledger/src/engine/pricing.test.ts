@@ -1,3 +1,4 @@
+import { problemType, ValidationError } from 'credly'
 import { describe, expect, it } from 'vitest'
 import { priceTokens } from './pricing.ts'
 
@@ -47,14 +48,24 @@ describe('priceTokens', () => {
     ).toBe(35)
   })
 
-  it('prices no tokens at zero and huge counts without overflow', () => {
+  it('prices no tokens at zero, and a call up to MAX_CREDITS exactly, and refuses more', () => {
     expect(priceTokens(gpt4o, {})).toBe(0)
     expect(priceTokens(gpt4o, null)).toBe(0)
-    expect(priceTokens({ input: 1000, output: 1000 }, { input_tokens: 9_000_000_000_000 })).toBe(
-      9_000_000_000_000_000,
+    // 1e12 tokens at 1000 credits per million: exactly MAX_CREDITS, 1e15 micro-credits.
+    expect(priceTokens({ input: 1000, output: 1000 }, { input_tokens: 1_000_000_000_000 })).toBe(
+      1e15,
     )
+    const error = (() => {
+      try {
+        priceTokens({ input: 1000, output: 0 }, { input_tokens: 1_000_000_000_001 })
+      } catch (caught) {
+        return caught as ValidationError
+      }
+    })()
+    expect(error).toBeInstanceOf(ValidationError)
+    expect(error?.type).toBe(problemType('out-of-range'))
     expect(() =>
-      priceTokens({ input: 2000, output: 0 }, { input_tokens: 9_000_000_000_000 }),
-    ).toThrow(/too large/)
+      priceTokens({ input: 10, output: 10 }, { output_tokens: 900719925474099 }),
+    ).toThrow(/more than 1000000000 credits/)
   })
 })

@@ -1,8 +1,10 @@
-import { type ModelPrice, problemType, type TokenCounts, ValidationError } from 'credly'
+import { MAX_CREDITS, type ModelPrice, type TokenCounts } from 'credly'
+import { MAX_MICRO, outOfRange } from '../money.ts'
 
 /**
  * What `tokens` cost at `price` (credits per million tokens), in micro-credits, rounded up so a
- * fraction of a micro-credit is never given away. Cached reads and cache writes are split out of
+ * fraction of a micro-credit is never given away; more than `MAX_CREDITS` is an `out-of-range`
+ * problem. Cached reads and cache writes are split out of
  * the input tokens, reasoning out of the output tokens, each at its own price (cached reads and
  * writes default to the input price, reasoning to the output price).
  *
@@ -28,13 +30,11 @@ export function priceTokens(price: ModelPrice, tokens: TokenCounts | null | unde
     if (count > 0) scaled += BigInt(count) * BigInt(Math.round(perMillion * 1e6))
   }
   const micro = (scaled + 999_999n) / 1_000_000n
-  if (micro > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new ValidationError({
-      title: 'Invalid request',
-      detail: 'The token counts are too large to price.',
-      type: problemType('validation-error'),
-      errors: [{ path: 'tokens', message: 'the tokens cost more than the ledger can hold' }],
-    })
+  if (micro > BigInt(MAX_MICRO)) {
+    throw outOfRange(
+      `These token counts cost more than ${MAX_CREDITS} credits at this model's price, the most one call may be charged. Check the token counts sent.`,
+      'tokens',
+    )
   }
   return Number(micro)
 }

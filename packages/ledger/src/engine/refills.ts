@@ -1,4 +1,4 @@
-import type { Tier } from 'credly'
+import { configuredTier, type Tier } from 'credly'
 import { newId } from '../ids.ts'
 import { toMicro } from '../money.ts'
 import type { Book } from './book.ts'
@@ -6,7 +6,8 @@ import { periodStart, periodsElapsed } from './periods.ts'
 
 /**
  * Grants a new user their tier's credits: once, for a tier without refills, or the first
- * period's allocation (expiring at the next refill under `replace`).
+ * period's allocation (expiring at the next refill under `replace`); never more than fits under
+ * `MAX_CREDITS`.
  */
 export async function grantInitialTierCredits(
   book: Book,
@@ -14,7 +15,8 @@ export async function grantInitialTierCredits(
   tier: Tier,
 ): Promise<void> {
   const refill = tier.refill && tier.refill.every !== 'none' ? tier.refill : undefined
-  const allocation = toMicro(tier.credits)
+  // A top-up may already fill the user's room: a tier grant adds at most what fits.
+  const allocation = Math.min(toMicro(tier.credits), book.room)
   if (allocation === 0) return
   const expiresAt =
     refill?.policy === 'replace' && refill.every !== 'none'
@@ -42,7 +44,7 @@ export async function grantInitialTierCredits(
  */
 export async function applyDueRefills(book: Book): Promise<void> {
   const tierId = book.user.tier_id
-  const tier = book.config.tiers[tierId]
+  const tier = configuredTier(book.config, tierId)
   const refill = tier?.refill
   if (!tier || !refill || refill.every === 'none') return
   const elapsed = periodsElapsed(book.user.refill_anchor, refill.every, book.now)
@@ -63,6 +65,8 @@ export async function applyDueRefills(book: Book): Promise<void> {
       credits = Math.max(0, Math.min(credits, toMicro(refill.max_balance) - tierLeft))
     }
   }
+  // Never past MAX_CREDITS: a refill adds at most what fits (documented in docs/ledger.md).
+  credits = Math.min(credits, book.room)
   book.user.refills_applied = elapsed
   if (credits === 0) return
   await book.addBucket(

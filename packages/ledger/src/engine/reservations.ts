@@ -1,6 +1,8 @@
 import {
   type CompleteUsageResponse,
   ConflictError,
+  configuredPrice,
+  configuredTier,
   type ModelPrice,
   problemType,
   type StartUsageResponse,
@@ -46,7 +48,7 @@ export async function settleDue(book: Book): Promise<void> {
 
 /** The price of a model in the project config, or a clear error: never priced at zero. */
 export function modelPrice(book: Book, model: string): ModelPrice {
-  const price = book.config.models[model]
+  const price = configuredPrice(book.config, model)
   if (price) return price
   const known = Object.keys(book.config.models)
   throw new ValidationError({
@@ -84,7 +86,7 @@ export async function reserve(book: Book, input: StartInput): Promise<StartUsage
     rate_limit: rateLimit,
   })
 
-  const limit = book.config.tiers[book.user.tier_id]?.rate_limit
+  const limit = configuredTier(book.config, book.user.tier_id)?.rate_limit
   if (limit) {
     const window = windowMs(limit.per)
     const windowStart = Math.floor(book.now / window) * window

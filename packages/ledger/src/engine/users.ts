@@ -1,4 +1,11 @@
-import { ConflictError, type ProjectConfig, problemType, ValidationError } from 'credly'
+import {
+  ConflictError,
+  configuredTier,
+  type ProjectConfig,
+  problemType,
+  type Tier,
+  ValidationError,
+} from 'credly'
 import { newId } from '../ids.ts'
 import type { StoreWriter, UserRow } from '../stores/store.ts'
 import { Book } from './book.ts'
@@ -10,9 +17,10 @@ export function defaultTier(config: ProjectConfig): string {
   return config.default_tier ?? (Object.keys(config.tiers)[0] as string)
 }
 
-/** Refuses a tier the config does not have, naming the ones it does. */
-export function assertTier(config: ProjectConfig, tierId: string): void {
-  if (tierId in config.tiers) return
+/** The tier of the config by id, or a clear error naming the tiers it has. */
+export function tierOrThrow(config: ProjectConfig, tierId: string): Tier {
+  const tier = configuredTier(config, tierId)
+  if (tier) return tier
   throw new ValidationError({
     title: 'Unknown tier',
     detail: `Tier "${tierId}" is not in this project's config (tiers: ${Object.keys(config.tiers).join(', ')}).`,
@@ -34,7 +42,7 @@ export async function insertUser(
   now: number,
 ): Promise<UserRow> {
   const tierId = input.tier_id ?? defaultTier(config)
-  assertTier(config, tierId)
+  const tier = tierOrThrow(config, tierId)
   const row: UserRow = {
     ref: newId('user'),
     project_id: input.project_id,
@@ -58,11 +66,7 @@ export async function insertUser(
     })
   }
   const book = new Book(tx, config, row, now)
-  await grantInitialTierCredits(
-    book,
-    tierId,
-    config.tiers[tierId] as NonNullable<ProjectConfig['tiers'][string]>,
-  )
+  await grantInitialTierCredits(book, tierId, tier)
   return book.flush()
 }
 
@@ -71,7 +75,7 @@ export async function insertUser(
  * credits expire and the new tier's allocation is granted at once; top-ups are kept either way.
  */
 export async function changeTier(book: Book, tierId: string, reset: boolean): Promise<void> {
-  assertTier(book.config, tierId)
+  const tier = tierOrThrow(book.config, tierId)
   if (book.user.tier_id === tierId && !reset) return
   if (reset) {
     for (const bucket of await book.bucketsWithCredits()) {
@@ -86,11 +90,7 @@ export async function changeTier(book: Book, tierId: string, reset: boolean): Pr
   book.user.refill_anchor = book.now
   book.user.refills_applied = 0
   if (reset) {
-    await grantInitialTierCredits(
-      book,
-      tierId,
-      book.config.tiers[tierId] as NonNullable<ProjectConfig['tiers'][string]>,
-    )
+    await grantInitialTierCredits(book, tierId, tier)
   }
 }
 

@@ -1,4 +1,4 @@
-import { toCredits } from '../money.ts'
+import { MICRO_PER_CREDIT, toCredits } from '../money.ts'
 import type { StoreReader } from '../stores/store.ts'
 
 /** One place where the stored state and the journal disagree. */
@@ -26,6 +26,18 @@ export type VerifyReport = {
 const PAGE = 10_000
 
 /**
+ * Micro-credits as credits. Sums are BigInt: a project's (or a long-lived user's) spent and
+ * granted totals can pass 2^53 micro-credits even though every balance stays within
+ * MAX_CREDITS; only the reported figure is rounded, never the comparison.
+ */
+function credits(micro: bigint | number): number {
+  const value = BigInt(micro)
+  if (value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER))
+    return toCredits(Number(value))
+  return Number(value / BigInt(MICRO_PER_CREDIT))
+}
+
+/**
  * Replays a project's journal into account balances and compares them with every stored
  * balance: each user's available and held credits, each bucket's remainder, each transaction's
  * hold and charge. Double entry makes the journal sum to zero by construction, so any drift
@@ -33,8 +45,8 @@ const PAGE = 10_000
  */
 export async function verifyProject(tx: StoreReader, projectId: string): Promise<VerifyReport> {
   const differences: VerifyDifference[] = []
-  const accounts = new Map<string, Map<string, number>>()
-  const charges = new Map<string, number>()
+  const accounts = new Map<string, Map<string, bigint>>()
+  const charges = new Map<string, bigint>()
   const userAccount = (userRef: string) => {
     let map = accounts.get(userRef)
     if (!map) {
@@ -56,11 +68,12 @@ export async function verifyProject(tx: StoreReader, projectId: string): Promise
           message: `amount ${entry.amount} is not a positive integer`,
         })
       }
+      const amount = BigInt(entry.amount)
       const map = userAccount(entry.user_ref)
-      map.set(entry.debit, (map.get(entry.debit) ?? 0) - entry.amount)
-      map.set(entry.credit, (map.get(entry.credit) ?? 0) + entry.amount)
+      map.set(entry.debit, (map.get(entry.debit) ?? 0n) - amount)
+      map.set(entry.credit, (map.get(entry.credit) ?? 0n) + amount)
       if (entry.credit === 'spent' && entry.transaction_id) {
-        charges.set(entry.transaction_id, (charges.get(entry.transaction_id) ?? 0) + entry.amount)
+        charges.set(entry.transaction_id, (charges.get(entry.transaction_id) ?? 0n) + amount)
       }
       after = entry.seq
     }
@@ -70,49 +83,49 @@ export async function verifyProject(tx: StoreReader, projectId: string): Promise
   const users = await tx.listAllUsers(projectId)
   const buckets = await tx.listAllBuckets(projectId)
   const transactions = await tx.listAllTransactions(projectId)
-  const totals = { granted: 0, available: 0, held: 0, spent: 0, expired: 0 }
+  const totals = { granted: 0n, available: 0n, held: 0n, spent: 0n, expired: 0n }
 
   for (const user of users) {
     const map = userAccount(user.ref)
-    let available = 0
-    let held = 0
+    let available = 0n
+    let held = 0n
     for (const [account, balance] of map) {
       if (account.startsWith('bucket:') || account === 'debt') available += balance
       else if (account.startsWith('hold:')) held += balance
     }
     const label = `${user.user_id} (${user.ref})`
-    if (available !== user.available) {
+    if (available !== BigInt(user.available)) {
       differences.push({
         subject: 'user',
         id: label,
         message: 'available credits differ from the journal',
-        expected: toCredits(available),
-        actual: toCredits(user.available),
+        expected: credits(available),
+        actual: credits(user.available),
       })
     }
-    if (held !== user.held) {
+    if (held !== BigInt(user.held)) {
       differences.push({
         subject: 'user',
         id: label,
         message: 'held credits differ from the journal',
-        expected: toCredits(held),
-        actual: toCredits(user.held),
+        expected: credits(held),
+        actual: credits(user.held),
       })
     }
-    if ((map.get('debt') ?? 0) > 0) {
+    if ((map.get('debt') ?? 0n) > 0n) {
       differences.push({ subject: 'user', id: label, message: 'the debt account is positive' })
     }
-    totals.granted -= map.get('world') ?? 0
-    totals.available += user.available
-    totals.held += user.held
-    totals.spent += map.get('spent') ?? 0
-    totals.expired += map.get('expired') ?? 0
+    totals.granted -= map.get('world') ?? 0n
+    totals.available += BigInt(user.available)
+    totals.held += BigInt(user.held)
+    totals.spent += map.get('spent') ?? 0n
+    totals.expired += map.get('expired') ?? 0n
   }
 
   for (const bucket of buckets) {
-    const replayed = userAccount(bucket.user_ref).get(`bucket:${bucket.id}`) ?? 0
+    const replayed = userAccount(bucket.user_ref).get(`bucket:${bucket.id}`) ?? 0n
     if (
-      replayed !== bucket.remaining ||
+      replayed !== BigInt(bucket.remaining) ||
       bucket.remaining < 0 ||
       bucket.remaining > bucket.credits
     ) {
@@ -120,43 +133,43 @@ export async function verifyProject(tx: StoreReader, projectId: string): Promise
         subject: 'bucket',
         id: bucket.id,
         message: 'remaining credits differ from the journal',
-        expected: toCredits(replayed),
-        actual: toCredits(bucket.remaining),
+        expected: credits(replayed),
+        actual: credits(bucket.remaining),
       })
     }
   }
 
   for (const transaction of transactions) {
-    const hold = userAccount(transaction.user_ref).get(`hold:${transaction.id}`) ?? 0
-    const expectedHold = transaction.status === 'pending' ? transaction.reserved : 0
+    const hold = userAccount(transaction.user_ref).get(`hold:${transaction.id}`) ?? 0n
+    const expectedHold = transaction.status === 'pending' ? BigInt(transaction.reserved) : 0n
     if (hold !== expectedHold) {
       differences.push({
         subject: 'transaction',
         id: transaction.id,
         message: `the hold of a ${transaction.status} transaction differs from the journal`,
-        expected: toCredits(hold),
-        actual: toCredits(expectedHold),
+        expected: credits(hold),
+        actual: credits(expectedHold),
       })
     }
-    const partsTotal = transaction.hold_parts.reduce((sum, part) => sum + part.amount, 0)
-    if (partsTotal !== transaction.reserved) {
+    const partsTotal = transaction.hold_parts.reduce((sum, part) => sum + BigInt(part.amount), 0n)
+    if (partsTotal !== BigInt(transaction.reserved)) {
       differences.push({
         subject: 'transaction',
         id: transaction.id,
         message: 'the hold parts do not add up to the reservation',
-        expected: toCredits(transaction.reserved),
-        actual: toCredits(partsTotal),
+        expected: credits(transaction.reserved),
+        actual: credits(partsTotal),
       })
     }
-    const charged = charges.get(transaction.id) ?? 0
-    const expectedCharge = transaction.status === 'pending' ? 0 : transaction.used
+    const charged = charges.get(transaction.id) ?? 0n
+    const expectedCharge = transaction.status === 'pending' ? 0n : BigInt(transaction.used)
     if (charged !== expectedCharge) {
       differences.push({
         subject: 'transaction',
         id: transaction.id,
         message: 'credits used differ from the charges in the journal',
-        expected: toCredits(charged),
-        actual: toCredits(expectedCharge),
+        expected: credits(charged),
+        actual: credits(expectedCharge),
       })
     }
   }
@@ -167,8 +180,8 @@ export async function verifyProject(tx: StoreReader, projectId: string): Promise
       subject: 'journal',
       id: projectId,
       message: 'granted credits do not equal available + held + spent + expired',
-      expected: toCredits(totals.granted),
-      actual: toCredits(conservation),
+      expected: credits(totals.granted),
+      actual: credits(conservation),
     })
   }
 
@@ -182,11 +195,11 @@ export async function verifyProject(tx: StoreReader, projectId: string): Promise
       journal_entries: entries,
     },
     totals: {
-      granted: toCredits(totals.granted),
-      available: toCredits(totals.available),
-      held: toCredits(totals.held),
-      spent: toCredits(totals.spent),
-      expired: toCredits(totals.expired),
+      granted: credits(totals.granted),
+      available: credits(totals.available),
+      held: credits(totals.held),
+      spent: credits(totals.spent),
+      expired: credits(totals.expired),
     },
     differences,
   }

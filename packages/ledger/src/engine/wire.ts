@@ -1,4 +1,4 @@
-import type { Grant, ProjectConfig, Transaction, User } from 'credly'
+import { configuredTier, type Grant, type ProjectConfig, type Transaction, type User } from 'credly'
 import { toCredits } from '../money.ts'
 import type { BucketRow, TransactionRow, UserRow } from '../stores/store.ts'
 import { periodStart } from './periods.ts'
@@ -8,7 +8,7 @@ const isoOrNull = (time: number | null) => (time === null ? null : iso(time))
 
 /** A user row as the API shows it. */
 export function toUser(row: UserRow, config: ProjectConfig): User {
-  const refill = config.tiers[row.tier_id]?.refill
+  const refill = configuredTier(config, row.tier_id)?.refill
   return {
     user_id: row.user_id,
     tier_id: row.tier_id,

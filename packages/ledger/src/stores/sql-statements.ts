@@ -1,3 +1,4 @@
+import { MAX_MICRO } from '../money.ts'
 import type {
   ApiKeyRow,
   BucketRow,
@@ -16,6 +17,12 @@ import type {
  */
 
 export type SqlValue = string | number | null
+
+/**
+ * Where a rate-limit window's spend sum is capped: above any limit plus any one call (each at
+ * most MAX_CREDITS), and far below 2^53 micro-credits.
+ */
+const SPEND_SUM_CAP = 4 * MAX_MICRO
 export type SqlRow = Record<string, unknown>
 
 /** Runs one statement inside the store's current transaction. */
@@ -102,10 +109,12 @@ export function createSqlReader(db: SqlExecutor): StoreReader {
       return rows.map(toTransactionRow)
     },
     async sumSpendSince(userRef, since) {
+      // Capped in SQL, so the sum reaches JavaScript as an exact integer however much was spent.
       const row = await get(
-        `SELECT COALESCE(SUM(CASE WHEN status = 'pending' THEN reserved ELSE used END), 0) AS total
-         FROM transactions WHERE user_ref = ? AND created_at >= ?`,
-        [userRef, since],
+        `SELECT CASE WHEN total > ? THEN ? ELSE total END AS total FROM (
+           SELECT COALESCE(SUM(CASE WHEN status = 'pending' THEN reserved ELSE used END), 0) AS total
+           FROM transactions WHERE user_ref = ? AND created_at >= ?) AS spend`,
+        [SPEND_SUM_CAP, SPEND_SUM_CAP, userRef, since],
       )
       return Number(row?.total ?? 0)
     },

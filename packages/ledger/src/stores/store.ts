@@ -169,7 +169,10 @@ export interface StoreReader {
   listTransactions(query: TransactionListQuery): Promise<TransactionRow[]>
   /** Pending transactions of a user whose expiry is at or before `now`. */
   listExpiredPending(userRef: string, now: number): Promise<TransactionRow[]>
-  /** Credits counted against a rate limit since `since`: reserved while pending, else used. */
+  /**
+   * Credits counted against a rate limit since `since`: reserved while pending, else used.
+   * Capped at 4 * MAX_MICRO, so it is always exact (a larger sum is over any limit anyway).
+   */
   sumSpendSince(userRef: string, since: number): Promise<number>
   /** Earliest expiry among a user's buckets with credits left, and pending transactions. */
   nextExpiry(userRef: string): Promise<number | null>

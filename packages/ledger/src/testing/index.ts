@@ -2,6 +2,7 @@ export { createTestClock, type TestClock } from '../clock.ts'
 export { type LedgerHarness, openHarness, type StoreFactory, testConfig } from './harness.ts'
 export {
   expirySuite,
+  hostileInputSuite,
   noOverspendSuite,
   propertiesSuite,
   refillsSuite,

@@ -47,10 +47,12 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     connectionString: options.url,
     max: options.maxConnections ?? 10,
     options: `-c search_path=${schema}`,
-    // BIGINT arrives as a string by default; Credly's amounts and times fit a double exactly.
+    // BIGINT arrives as a string by default. Credly's amounts and times stay within 2^53 (the
+    // ledger bounds every balance), so each is an exact JavaScript integer; anything else fails
+    // loudly rather than being rounded.
     types: {
       getTypeParser: (oid: number, format?: string) =>
-        oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text'),
+        oid === BIGINT_OID ? exactInteger : pg.types.getTypeParser(oid, format as 'text'),
     },
   })
   // An idle client's connection error must not crash the process; the next query reports it.
@@ -218,6 +220,16 @@ export async function migrate(
   } finally {
     client.release()
   }
+}
+
+const BIGINT_OID = 20
+
+/** A BIGINT as a JavaScript number, or an error if it is not exactly one. */
+function exactInteger(text: string): number {
+  const value = Number(text)
+  if (!Number.isSafeInteger(value))
+    throw new RangeError(`PostgreSQL returned ${text}, past the exact-integer range of the ledger`)
+  return value
 }
 
 /** `?` placeholders to PostgreSQL's `$1, $2, ...` (our SQL has no `?` inside literals). */

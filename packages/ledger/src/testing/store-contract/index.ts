@@ -1,5 +1,6 @@
 import type { StoreFactory } from '../harness.ts'
 import { expirySuite } from './expiry.ts'
+import { hostileInputSuite } from './hostile-input.ts'
 import { noOverspendSuite } from './no-overspend.ts'
 import { propertiesSuite } from './properties.ts'
 import { refillsSuite } from './refills.ts'
@@ -16,11 +17,13 @@ export function runStoreContract(
   expirySuite(factory)
   refillsSuite(factory)
   usersAndLimitsSuite(factory)
+  hostileInputSuite(factory)
   propertiesSuite(factory, { runs: options.propertyRuns })
 }
 
 export {
   expirySuite,
+  hostileInputSuite,
   noOverspendSuite,
   propertiesSuite,
   refillsSuite,
