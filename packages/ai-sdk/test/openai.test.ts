@@ -145,7 +145,8 @@ describe('@ai-sdk/openai through the middleware', () => {
   })
 
   it('insufficient credits: refused before the provider is called', async () => {
-    await client.createUser({ user_id: 'broke', tier_id: 'empty' })
+    // Another tier than the default takes the admin key.
+    await credly.client().createUser({ user_id: 'broke', tier_id: 'empty' })
     const error = await generateText({ model: metered('gpt-4o', 'broke'), prompt: 'x' }).catch(
       (caught: unknown) => caught,
     )
@@ -188,7 +189,7 @@ describe('@ai-sdk/openai through the middleware', () => {
   })
 
   it('concurrent calls racing a small balance: exactly the calls that fit run', async () => {
-    await client.createUser({ user_id: 'racer', tier_id: 'empty' })
+    await credly.client().createUser({ user_id: 'racer', tier_id: 'empty' })
     await credly.client().grantCredits({ user_id: 'racer', credits: 0.0003 })
     for (let index = 0; index < 10; index++)
       provider.reply({ kind: 'text', text: 'ok', usage: { prompt: 10, completion: 5 } })

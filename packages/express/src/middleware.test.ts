@@ -8,6 +8,7 @@ import { createLocalClient, type LocalClient } from '@credly/ledger'
 import { generateText, streamText } from 'ai'
 import {
   abortStreamAfter,
+  assertFailsWithoutClient,
   assertInsufficientCredits,
   assertMissingUser,
   assertRateLimited,
@@ -135,4 +136,8 @@ describe('@credly/express', () => {
   it('getCredly explains a missing credly()', () => {
     expect(() => getCredly({} as express.Request)).toThrow(/app.use\(credly\(\)\)/)
   })
+})
+
+it('fails when created without a client or its environment, naming what to set', () => {
+  assertFailsWithoutClient(() => credly())
 })

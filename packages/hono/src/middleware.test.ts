@@ -8,6 +8,7 @@ import { serve } from '@hono/node-server'
 import { generateText, streamText } from 'ai'
 import {
   abortStreamAfter,
+  assertFailsWithoutClient,
   assertInsufficientCredits,
   assertMissingUser,
   assertRateLimited,
@@ -129,4 +130,8 @@ describe('@credly/hono', () => {
       await new Promise((resolve) => server.close(resolve))
     }
   })
+})
+
+it('fails when created without a client or its environment, naming what to set', () => {
+  assertFailsWithoutClient(() => credly())
 })

@@ -5,7 +5,12 @@ import { InsufficientCreditsError, NotFoundError, ValidationError } from 'credly
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createLocalClient, type LocalClient } from '../src/index.ts'
 import { createTestClock } from '../src/testing/index.ts'
-import { dropSchema, newSchemaName, postgresAvailable, postgresUrl } from './support/postgres.ts'
+import {
+  dropSchema,
+  newSchemaName,
+  postgresAvailable,
+  postgresUrl,
+} from '../src/testing/postgres.ts'
 
 const config = {
   models: { 'gpt-4o': { input: 2.5, output: 10 } },

@@ -2,7 +2,12 @@ import { spawn } from 'node:child_process'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createLedger, createPostgresStore, type Store } from '../src/index.ts'
 import { testConfig } from '../src/testing/index.ts'
-import { dropSchema, newSchemaName, postgresAvailable, postgresUrl } from './support/postgres.ts'
+import {
+  dropSchema,
+  newSchemaName,
+  postgresAvailable,
+  postgresUrl,
+} from '../src/testing/postgres.ts'
 
 const worker = new URL('./fixtures/pg-race-worker.ts', import.meta.url).pathname
 const available = await postgresAvailable()

@@ -1,6 +1,6 @@
 import { describe } from 'vitest'
 import { runStoreContract } from '../src/testing/index.ts'
-import { postgresAvailable, postgresFactory } from './support/postgres.ts'
+import { postgresAvailable, postgresFactory } from '../src/testing/postgres.ts'
 
 /** Every contract suite on the real PostgreSQL of this machine, in a fresh schema per test. */
 const available = await postgresAvailable()

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
@@ -37,6 +37,12 @@ describe('SQLite store', () => {
   })
   afterEach(async () => {
     await store.close()
+  })
+
+  it('creates the database, its WAL and its shared memory readable by their owner only', async () => {
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+      expect((statSync(file).mode & 0o777).toString(8), file).toBe('600')
+    }
   })
 
   it('commits operations that arrive together in one transaction (group commit)', async () => {

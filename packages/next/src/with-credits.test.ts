@@ -1,7 +1,12 @@
 import { adapterTestConfig, meteredMockModel } from '@credly/ai-sdk/testing'
 import { createLocalClient, type LocalClient } from '@credly/ledger'
 import { generateText } from 'ai'
-import { assertInsufficientCredits, assertMissingUser, assertRateLimited } from 'credly/testing'
+import {
+  assertFailsWithoutClient,
+  assertInsufficientCredits,
+  assertMissingUser,
+  assertRateLimited,
+} from 'credly/testing'
 import { afterEach, beforeEach, expect, it } from 'vitest'
 import { withCredits } from './index.ts'
 
@@ -93,4 +98,8 @@ it('rethrows errors that are not Credly refusals', async () => {
   await expect(
     broken(new Request('http://localhost/x', { headers: { 'x-test-user': 'ann' } }), {}),
   ).rejects.toThrow('bug in the handler')
+})
+
+it('fails when created without a client or its environment, naming what to set', () => {
+  assertFailsWithoutClient(() => withCredits(async () => new Response('ok')))
 })

@@ -47,7 +47,11 @@ export function withCredits<TRequest extends Request = Request, TContext = unkno
   ) => Response | Promise<Response>,
   options: WithCreditsOptions<TRequest> = {},
 ): (request: TRequest, context: TContext) => Promise<Response> {
-  const client = clientResolver(options.client)
+  // `next build` loads route modules to collect their data, often without the app's secrets:
+  // there the check waits for the first request; `next start` and `next dev` check at once.
+  const client = clientResolver(options.client, {
+    eager: process.env.NEXT_PHASE !== 'phase-production-build',
+  })
   return async function withCreditsHandler(request, context) {
     const path = new URL(request.url).pathname
     const userId = await options.user?.(request)

@@ -3,7 +3,7 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { requestId } from 'hono/request-id'
 import type { AppEnv } from './app-env.ts'
-import { authenticate } from './auth.ts'
+import { authenticate, type FailedAuthLimit } from './auth.ts'
 import { type Logger, silentLogger } from './logger.ts'
 import { Metrics } from './metrics.ts'
 import { errorToProblem, problemResponse, sendProblem } from './problems.ts'
@@ -22,8 +22,17 @@ export type AppOptions = {
   logger?: Logger
   /** The largest request body accepted, in bytes; larger is a 413 problem. @default 65536 */
   bodyLimitBytes?: number
-  /** Requests per key per window, or false for none. @default { requests: 6000, windowMs: 60000 } */
+  /**
+   * Requests per key per window in this process, or false for none. Off by default: spending is
+   * bounded by the ledger's credit rate limits, and a request limit below an instance's capacity
+   * would throttle the app it serves (docs/security.md). @default false
+   */
   rateLimit?: ApiRateLimit | false
+  /**
+   * Failed authentications per client address per window before that address gets 429, or
+   * false for no limit. @default { failures: 30, windowMs: 60000 }
+   */
+  failedAuthLimit?: FailedAuthLimit | false
 }
 
 /** What each `register*Routes` gets. */
@@ -77,9 +86,8 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
         ),
     }),
   )
-  app.use(authenticate(options.ledger))
-  const limit = options.rateLimit ?? { requests: 6000, windowMs: 60_000 }
-  if (limit) app.use(rateLimit(limit))
+  app.use(authenticate(options.ledger, { failedAuthLimit: options.failedAuthLimit }))
+  if (options.rateLimit) app.use(rateLimit(options.rateLimit))
 
   const deps: RouteDeps = { app, registry, ledger: options.ledger, metrics }
   registerUsageRoutes(deps)

@@ -1,4 +1,4 @@
-import { projectConfigSchema } from 'credly'
+import { projectConfigSchema, textSchema } from 'credly'
 import { z } from 'zod'
 
 /*
@@ -18,7 +18,7 @@ export const createApiKeyRequestSchema = z
   .object({
     scope: apiKeyScopeSchema,
     /** A label for people, e.g. `production web`. */
-    name: z.string().min(1).max(100).optional(),
+    name: textSchema('name', { min: 1, max: 100 }).optional(),
   })
   .strict()
 

@@ -1,5 +1,5 @@
 import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -213,12 +213,83 @@ describe('credly serve', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
     const port = (blocker.address() as { port: number }).port
     try {
-      const result = await run('serve', '--database', database, '--port', String(port))
+      const result = await run(
+        'serve',
+        '--config',
+        configPath,
+        '--database',
+        database,
+        '--port',
+        String(port),
+      )
       expect(result.code).toBe(1)
       expect(result.stderr).toContain(`Port ${port} on 127.0.0.1 is in use`)
     } finally {
       blocker.close()
     }
+  }, 30_000)
+})
+
+describe('credly serve limits', () => {
+  it('takes --rate-limit per key per minute, and names a bad limit', async () => {
+    const bad = await run(
+      'serve',
+      '--config',
+      configPath,
+      '--database',
+      database,
+      '--max-connections',
+      'many',
+    )
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('--max-connections must be a whole number')
+    const server = await serve(
+      '--config',
+      configPath,
+      '--rate-limit',
+      '2',
+      '--headers-timeout',
+      '2',
+    )
+    const created = server
+      .logs()
+      .find((line) => String(line.msg).startsWith('project created')) as {
+      metering_key: string
+    }
+    const statuses: number[] = []
+    for (let index = 0; index < 3; index++) {
+      const response = await fetch(`${server.url}/v1/users`, {
+        headers: { authorization: `Bearer ${created.metering_key}` },
+      })
+      statuses.push(response.status)
+    }
+    expect(statuses).toEqual([200, 200, 429])
+    expect(server.logs().find((line) => line.msg === 'listening')?.limits).toMatchObject({
+      rate_limit_per_minute: 2,
+      headersTimeoutMs: 2000,
+    })
+    server.child.kill('SIGTERM')
+    expect(await server.exited).toBe(0)
+  }, 30_000)
+})
+
+describe('credly serve refuses to start on a database without a project', () => {
+  it('names a mistyped --database instead of creating an empty ledger there', async () => {
+    const result = await run('serve', '--database', database, '--port', '0')
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain(`there is no database at "${database}"`)
+    expect(existsSync(database)).toBe(false)
+  })
+
+  it('says a database without a project has none, and --config creates one', async () => {
+    new DatabaseSync(database).close()
+    const result = await run('serve', '--database', database, '--port', '0')
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain('has no project')
+    const server = await serve('--config', configPath)
+    expect(server.logs().find((line) => line.msg === 'listening')).toBeDefined()
+    server.child.kill('SIGTERM')
+    expect(await server.exited).toBe(0)
   }, 30_000)
 })
 
@@ -290,4 +361,23 @@ describe('credly keys, users and verify', () => {
       'available credits differ from the journal (journal 105, stored 106)',
     )
   }, 60_000)
+
+  it('verify reports a project it cannot read, and still checks the others', async () => {
+    const { createLedger, createSqliteStore } = await import('@credly/ledger')
+    const store = createSqliteStore({ path: database })
+    const ledger = createLedger({ store })
+    const broken = await ledger.createProject({ config })
+    const fine = await ledger.createProject({ config })
+    await ledger.createUser(broken.id, { user_id: 'ann' })
+    await ledger.createUser(fine.id, { user_id: 'bob' })
+    await store.close()
+    // A value past 2^53, as an older version could store: reading it throws a RangeError.
+    const raw = new DatabaseSync(database)
+    raw.exec(`UPDATE users SET available = 9007199254740993 WHERE project_id = '${broken.id}'`)
+    raw.close()
+    const verify = await run('verify', '--database', database)
+    expect(verify.code).toBe(1)
+    expect(verify.stdout).toContain(`${broken.id}: could not be verified`)
+    expect(verify.stdout).toContain(`${fine.id}: ok`)
+  }, 30_000)
 })

@@ -30,10 +30,18 @@ it('builds an HTTP client from CREDLY_API_KEY, CREDLY_PROJECT_ID and CREDLY_BASE
   expect(real.proxy.received('/v1/users')[0]?.headers.authorization).toBe(`Bearer ${real.apiKey}`)
 })
 
-it('explains what to set when nothing is configured', async () => {
-  await expect(clientResolver(undefined)()).rejects.toThrow(/CREDLY_API_KEY.*CREDLY_DATABASE/s)
+it('explains what to set when nothing is configured, when the adapter is created', async () => {
+  expect(() => clientResolver(undefined)).toThrow(/CREDLY_API_KEY.*CREDLY_DATABASE/s)
+  process.env.CREDLY_API_KEY = real.apiKey
+  expect(() => clientResolver(undefined)).toThrow(/CREDLY_PROJECT_ID/)
+  delete process.env.CREDLY_API_KEY
   process.env.CREDLY_DATABASE = ':memory:'
-  await expect(clientResolver(undefined)()).rejects.toThrow(/CREDLY_CONFIG/)
+  expect(() => clientResolver(undefined)).toThrow(/CREDLY_CONFIG/)
+})
+
+it('with eager: false, reports a missing client on first use instead (code loaded at build time)', async () => {
+  const resolve = clientResolver(undefined, { eager: false })
+  await expect(resolve()).rejects.toThrow(/CREDLY_API_KEY.*CREDLY_DATABASE/s)
 })
 
 it('resolves once and reuses the client', async () => {

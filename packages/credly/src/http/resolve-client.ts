@@ -1,21 +1,46 @@
 import { type CredlyClient, createClient } from '../client.ts'
 import { CredlyError } from '../errors.ts'
 
+type EmbeddedLedger = {
+  createLocalClient(options: { database: string; config: string }): CredlyClient
+}
+
 /**
  * The client an adapter uses: the one given, else one from the environment:
  * `CREDLY_API_KEY` (with `CREDLY_PROJECT_ID`, `CREDLY_BASE_URL`) for a Credly server, or
  * `CREDLY_DATABASE` (with `CREDLY_CONFIG`, a JSON file) for the embedded ledger, which needs
- * `@credly/ledger` installed. Resolved once, on the first request.
+ * `@credly/ledger` installed.
+ *
+ * Checked when the adapter is created (`credly()`, `withCredits()`), so a missing client fails at
+ * startup with a clear error rather than on the first request. `eager: false` defers that to the
+ * first request, for code that is loaded where the environment is not set (a `next build`).
  */
-export function clientResolver(client: CredlyClient | undefined): () => Promise<CredlyClient> {
+export function clientResolver(
+  client: CredlyClient | undefined,
+  options: { eager?: boolean } = {},
+): () => Promise<CredlyClient> {
+  if (client) {
+    const given = Promise.resolve(client)
+    return () => given
+  }
   let resolved: Promise<CredlyClient> | undefined
+  if (options.eager ?? true) {
+    // Throws now when nothing is configured; the embedded ledger loads in the background and
+    // reports a failure on first use.
+    resolved = Promise.resolve(fromEnvironment())
+    resolved.catch(() => undefined)
+  }
   return () => {
-    resolved ??= client ? Promise.resolve(client) : fromEnvironment()
+    resolved ??= Promise.resolve().then(fromEnvironment)
     return resolved
   }
 }
 
-async function fromEnvironment(): Promise<CredlyClient> {
+/**
+ * A client from the environment: an HTTP client at once (or its error), or a promise of the
+ * embedded one, whose package is imported at run time.
+ */
+function fromEnvironment(): CredlyClient | Promise<CredlyClient> {
   if (process.env.CREDLY_API_KEY) return createClient()
   const database = process.env.CREDLY_DATABASE
   if (database) {
@@ -26,15 +51,15 @@ async function fromEnvironment(): Promise<CredlyClient> {
       )
     // An optional package: bundlers must leave this import to run time.
     const ledgerPackage = '@credly/ledger'
-    const ledger = (await import(
-      /* webpackIgnore: true */ /* turbopackIgnore: true */ ledgerPackage
-    ).catch((cause: unknown) => {
-      throw new CredlyError(
-        'CREDLY_DATABASE needs @credly/ledger installed for the embedded ledger.',
-        { cause },
-      )
-    })) as { createLocalClient(options: { database: string; config: string }): CredlyClient }
-    return ledger.createLocalClient({ database, config })
+    return import(/* webpackIgnore: true */ /* turbopackIgnore: true */ ledgerPackage).then(
+      (ledger: EmbeddedLedger) => ledger.createLocalClient({ database, config }),
+      (cause: unknown) => {
+        throw new CredlyError(
+          'CREDLY_DATABASE needs @credly/ledger installed for the embedded ledger.',
+          { cause },
+        )
+      },
+    )
   }
   throw new CredlyError(
     'The Credly adapter has no client: pass { client }, or set CREDLY_API_KEY and CREDLY_PROJECT_ID (a Credly server), or CREDLY_DATABASE and CREDLY_CONFIG (the embedded ledger).',

@@ -142,6 +142,11 @@ export function configuredTier(config: ProjectConfig, tierId: string): Tier | un
   return Object.hasOwn(config.tiers, tierId) ? config.tiers[tierId] : undefined
 }
 
+/** The tier a new user gets: `default_tier`, else the first tier of the config. */
+export function defaultTierOf(config: ProjectConfig): string {
+  return config.default_tier ?? (Object.keys(config.tiers)[0] as string)
+}
+
 /** A model's price in the config by model id, or undefined (own keys only, as `configuredTier`). */
 export function configuredPrice(config: ProjectConfig, model: string): ModelPrice | undefined {
   return Object.hasOwn(config.models, model) ? config.models[model] : undefined

@@ -18,7 +18,10 @@ export const metadataSchema = z
 export const createUserRequestSchema = z
   .object({
     user_id: userIdSchema,
-    /** @default the project's default tier */
+    /**
+     * A metering key may name only the default tier or a tier marked `self_serve`; other tiers
+     * take an admin key. @default the project's default tier
+     */
     tier_id: tierIdSchema.optional(),
     metadata: metadataSchema.optional(),
   })

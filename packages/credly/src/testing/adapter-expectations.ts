@@ -61,3 +61,25 @@ export function assertMissingUser(response: SeenResponse): void {
   assert.match(header(response.headers, 'content-type') ?? '', /^application\/problem\+json/)
   assert.equal((response.body as Record<string, unknown>).type, problemType('unauthorized'))
 }
+
+const CREDLY_ENVIRONMENT = [
+  'CREDLY_API_KEY',
+  'CREDLY_PROJECT_ID',
+  'CREDLY_BASE_URL',
+  'CREDLY_DATABASE',
+  'CREDLY_CONFIG',
+] as const
+
+/**
+ * Creating an adapter with no client and no Credly environment must throw at once (at the app's
+ * startup), naming what to set, rather than answer its first request with a 500.
+ */
+export function assertFailsWithoutClient(create: () => unknown): void {
+  const saved = CREDLY_ENVIRONMENT.map((name) => [name, process.env[name]] as const)
+  for (const name of CREDLY_ENVIRONMENT) delete process.env[name]
+  try {
+    assert.throws(create, /no client.*CREDLY_API_KEY.*CREDLY_DATABASE/s)
+  } finally {
+    for (const [name, value] of saved) if (value !== undefined) process.env[name] = value
+  }
+}

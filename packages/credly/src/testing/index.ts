@@ -1,4 +1,5 @@
 export {
+  assertFailsWithoutClient,
   assertInsufficientCredits,
   assertMissingUser,
   assertRateLimited,

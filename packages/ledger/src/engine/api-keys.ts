@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { NotFoundError, problemType } from 'credly'
+import { NotFoundError, parseOrThrow, problemType, textSchema } from 'credly'
 import { newId, randomBase32 } from '../ids.ts'
 import type { ApiKeyRow, Store } from '../stores/store.ts'
 
@@ -22,6 +22,8 @@ export type CreatedApiKey = ApiKeyInfo & { key: string }
 
 /** Who a valid key belongs to. */
 export type ApiKeyIdentity = { key_id: string; project_id: string; scope: ApiKeyScope }
+
+const keyIdSchema = textSchema('key_id', { min: 1, max: 100 })
 
 /** SHA-256 of a secret. A key has 128 random bits, so a fast hash is as safe as a slow one. */
 export function hashApiKey(secret: string): string {
@@ -74,7 +76,8 @@ export async function revokeApiKey(
   keyId: string,
   now: number,
 ): Promise<void> {
-  const revoked = await store.write((tx) => tx.revokeApiKey(projectId, keyId, now))
+  const id = parseOrThrow(keyIdSchema, keyId, 'key_id', 'key_id')
+  const revoked = await store.write((tx) => tx.revokeApiKey(projectId, id, now))
   if (!revoked) {
     throw new NotFoundError({
       status: 404,

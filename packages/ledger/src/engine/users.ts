@@ -1,6 +1,7 @@
 import {
   ConflictError,
   configuredTier,
+  defaultTierOf,
   type ProjectConfig,
   problemType,
   type Tier,
@@ -11,11 +12,6 @@ import type { StoreWriter, UserRow } from '../stores/store.ts'
 import { Book } from './book.ts'
 import { grantInitialTierCredits } from './refills.ts'
 import { expireReservation } from './reservations.ts'
-
-/** The tier a new user gets: `default_tier`, else the first tier of the config. */
-export function defaultTier(config: ProjectConfig): string {
-  return config.default_tier ?? (Object.keys(config.tiers)[0] as string)
-}
 
 /** The tier of the config by id, or a clear error naming the tiers it has. */
 export function tierOrThrow(config: ProjectConfig, tierId: string): Tier {
@@ -41,7 +37,7 @@ export async function insertUser(
   },
   now: number,
 ): Promise<UserRow> {
-  const tierId = input.tier_id ?? defaultTier(config)
+  const tierId = input.tier_id ?? defaultTierOf(config)
   const tier = tierOrThrow(config, tierId)
   const row: UserRow = {
     ref: newId('user'),

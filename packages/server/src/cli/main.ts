@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { createLedger, createStore, type Ledger, type Store } from '@credly/ledger'
 import {
@@ -9,14 +9,17 @@ import {
   VERSION,
 } from 'credly'
 import { createApp } from '../app.ts'
+import { DEFAULT_FAILED_AUTH_LIMIT } from '../auth.ts'
 import { jsonLogger } from '../logger.ts'
 import { createProjectWithKeys } from '../project-with-keys.ts'
-import { startServer } from '../serve.ts'
+import { DEFAULT_CONNECTION_LIMITS, startServer } from '../serve.ts'
 
 const HELP = `credly ${VERSION}: meter LLM usage as credits
 
 Usage:
   credly serve   [--config FILE] [--database PATH|URL] [--port N] [--host H] [--project ID]
+                 [--rate-limit N] [--failed-auth-limit N] [--max-connections N]
+                 [--headers-timeout S] [--request-timeout S] [--keep-alive-timeout S]
   credly init    --config FILE [--database PATH|URL] [--json]
   credly keys    create --scope admin|metering [--name NAME] | list | revoke KEY_ID   [--project ID]
   credly users   list | show USER_ID | grant USER_ID --credits N [--expires-at ISO] [--reason TEXT]   [--project ID]
@@ -28,7 +31,14 @@ The database is a SQLite file (default ./credly.db, created if missing), or a po
 
 serve   runs the HTTP API (default 127.0.0.1:8787) with JSON logs on stdout. With --config, the
         file's models and tiers replace the project's (a new database gets a project, and its
-        keys are printed once). SIGTERM or SIGINT finishes requests in flight, then exits.
+        keys are printed once); without it, the database must exist and hold a project.
+        SIGTERM or SIGINT finishes requests in flight, then exits. Limits (docs/security.md):
+          --rate-limit N          requests per minute per API key (default 0: none)
+          --failed-auth-limit N   failed authentications per minute per address (default 30; 0: none)
+          --max-connections N     open connections (default 4096)
+          --headers-timeout S     seconds to send a request's headers (default 10)
+          --request-timeout S     seconds to send a whole request (default 30)
+          --keep-alive-timeout S  seconds an idle connection stays open (default 5)
 init    creates a project from a config file and prints its admin and metering keys, once.
 keys    creates, lists or revokes the project's API keys (secrets are shown only on create).
 users   lists users, shows one, or grants credits (a top-up).
@@ -105,12 +115,49 @@ function parse<const O extends Record<string, { type: 'string' | 'boolean' }>>(
   }
 }
 
+/** The database --database names, else DATABASE_URL, else ./credly.db. */
+function databaseName(database: string | undefined): string {
+  return database ?? (process.env.DATABASE_URL || './credly.db')
+}
+
+/** True for a SQLite path with no file behind it (opening it would create an empty ledger). */
+function isMissingFile(database: string): boolean {
+  return database !== ':memory:' && !/^postgres(ql)?:\/\//i.test(database) && !existsSync(database)
+}
+
+/** A whole-number option, at least `min`, or its default. */
+function wholeNumber(
+  values: Record<string, unknown>,
+  name: string,
+  fallback: number,
+  min = 0,
+): number {
+  const text = values[name]
+  if (text === undefined) return fallback
+  const value = Number(text)
+  if (!Number.isSafeInteger(value) || value < min)
+    throw new UsageError(
+      `--${name} must be a whole number${min > 0 ? ` of at least ${min}` : ''}, not "${text}".`,
+    )
+  return value
+}
+
+/** An option in seconds (more than zero), as milliseconds, or its default. */
+function seconds(values: Record<string, unknown>, name: string, fallbackMs: number): number {
+  const text = values[name]
+  if (text === undefined) return fallbackMs
+  const value = Number(text)
+  if (!Number.isFinite(value) || value <= 0 || value > 3600)
+    throw new UsageError(`--${name} must be a number of seconds from 0 to 3600, not "${text}".`)
+  return Math.round(value * 1000)
+}
+
 function openLedger(database: string | undefined): {
   ledger: Ledger
   store: Store
   database: string
 } {
-  const name = database ?? process.env.DATABASE_URL ?? './credly.db'
+  const name = databaseName(database)
   let store: Store
   try {
     store = createStore(name)
@@ -202,17 +249,63 @@ async function serveCommand(
     config: { type: 'string' },
     port: { type: 'string' },
     host: { type: 'string' },
+    'rate-limit': { type: 'string' },
+    'failed-auth-limit': { type: 'string' },
+    'max-connections': { type: 'string' },
+    'headers-timeout': { type: 'string' },
+    'request-timeout': { type: 'string' },
+    'keep-alive-timeout': { type: 'string' },
     ...databaseOption,
     ...projectOption,
   })
   const port = values.port === undefined ? Number(process.env.PORT ?? 8787) : Number(values.port)
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new UsageError(`--port must be a whole number from 0 to 65535, not "${values.port}".`)
+  const rateLimit = wholeNumber(values, 'rate-limit', 0)
+  const failedAuthLimit = wholeNumber(
+    values,
+    'failed-auth-limit',
+    DEFAULT_FAILED_AUTH_LIMIT.failures,
+  )
+  const limits = {
+    maxConnections: wholeNumber(
+      values,
+      'max-connections',
+      DEFAULT_CONNECTION_LIMITS.maxConnections,
+      1,
+    ),
+    headersTimeoutMs: seconds(
+      values,
+      'headers-timeout',
+      DEFAULT_CONNECTION_LIMITS.headersTimeoutMs,
+    ),
+    requestTimeoutMs: seconds(
+      values,
+      'request-timeout',
+      DEFAULT_CONNECTION_LIMITS.requestTimeoutMs,
+    ),
+    keepAliveTimeoutMs: seconds(
+      values,
+      'keep-alive-timeout',
+      DEFAULT_CONNECTION_LIMITS.keepAliveTimeoutMs,
+    ),
+  }
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs)
+    throw new UsageError('--headers-timeout must not be longer than --request-timeout.')
   const config = values.config === undefined ? undefined : readConfig(values.config)
   const logger = jsonLogger(output.out)
-  const { ledger, store, database } = openLedger(values.database)
+  const name = databaseName(values.database)
+  if (!config && isMissingFile(name))
+    throw new UsageError(
+      `there is no database at "${name}". Check --database (or DATABASE_URL), create one with \`credly init --config FILE --database ${name}\`, or pass --config FILE to create it now.`,
+    )
+  const { ledger, store, database } = openLedger(name)
   try {
     await store.ready()
+    if (!config && (await ledger.listProjects()).length === 0)
+      throw new UsageError(
+        `the database "${redact(name)}" has no project. Create one with \`credly init --config FILE\`, or pass --config FILE to create it now.`,
+      )
   } catch (error) {
     await store.close()
     throw error
@@ -235,10 +328,15 @@ async function serveCommand(
   })
   let server: Awaited<ReturnType<typeof startServer>>
   try {
-    server = await startServer(createApp({ ledger, logger }), {
-      port,
-      host: values.host ?? '127.0.0.1',
-    })
+    server = await startServer(
+      createApp({
+        ledger,
+        logger,
+        rateLimit: rateLimit > 0 ? { requests: rateLimit, windowMs: 60_000 } : false,
+        failedAuthLimit: failedAuthLimit > 0 ? { failures: failedAuthLimit } : false,
+      }),
+      { port, host: values.host ?? '127.0.0.1', limits },
+    )
   } catch (error) {
     stopSweeper()
     await store.close()
@@ -249,6 +347,11 @@ async function serveCommand(
     database: redact(database),
     store: store.kind,
     version: VERSION,
+    limits: {
+      rate_limit_per_minute: rateLimit,
+      failed_auth_limit_per_minute: failedAuthLimit,
+      ...limits,
+    },
   })
 
   return new Promise<number>((resolve) => {
@@ -382,7 +485,20 @@ async function verifyCommand(args: string[], output: Output): Promise<number> {
         : [values.project]
     let ok = true
     for (const projectId of projects) {
-      const report = await ledger.verify(projectId)
+      let report: Awaited<ReturnType<Ledger['verify']>>
+      try {
+        report = await ledger.verify(projectId)
+      } catch (error) {
+        // One unreadable project must not hide the state of the others.
+        ok = false
+        const message = describeError(error)
+        output.out(
+          values.json
+            ? `${JSON.stringify({ ok: false, project_id: projectId, error: message })}\n`
+            : `${projectId}: could not be verified: ${message}\n`,
+        )
+        continue
+      }
       ok &&= report.ok
       if (values.json) {
         output.out(`${JSON.stringify(report)}\n`)

@@ -14,8 +14,8 @@ afterEach(async () => {
 describe('users', () => {
   it('creates (201), reads, lists and shows the balance with a metering key', async () => {
     const key = h.project.meteringKey
+    // Another tier than the default one takes an admin key (the harness's default key).
     const created = await h.call('POST', '/v1/users', {
-      key,
       body: { user_id: 'ann', tier_id: 'monthly', metadata: { plan: 'beta' } },
     })
     expect(created).toMatchObject({
@@ -44,6 +44,35 @@ describe('users', () => {
       data: [{ user_id: 'bob' }],
     })
     expect((await h.call('GET', '/v1/users?tier_id=monthly', { key })).body.data).toHaveLength(1)
+  })
+
+  it('lets a metering key create users on the default tier or a self_serve tier only', async () => {
+    const key = h.project.meteringKey
+    const refused = await h.call('POST', '/v1/users', {
+      key,
+      body: { user_id: 'mallory', tier_id: 'limited' },
+    })
+    expect(refused).toMatchObject({ status: 403, body: { type: problemType('forbidden') } })
+    expect(refused.body.detail).toContain('self_serve')
+    expect((await h.call('GET', '/v1/users/mallory')).status).toBe(404)
+    expect(
+      await h.call('POST', '/v1/users', { key, body: { user_id: 'ann', tier_id: 'free' } }),
+    ).toMatchObject({ status: 201, body: { tier_id: 'free', balance: 100 } })
+    expect(
+      await h.call('POST', '/v1/users', { key, body: { user_id: 'bob', tier_id: 'nope' } }),
+    ).toMatchObject({ status: 400, body: { type: problemType('unknown-tier') } })
+
+    const config = (await h.ledger.getProject(h.project.id)).config
+    await h.ledger.updateProjectConfig(h.project.id, {
+      ...config,
+      tiers: { ...config.tiers, monthly: { ...config.tiers.monthly, self_serve: true } },
+    } as typeof config)
+    expect(
+      await h.call('POST', '/v1/users', { key, body: { user_id: 'cat', tier_id: 'monthly' } }),
+    ).toMatchObject({ status: 201, body: { tier_id: 'monthly' } })
+    expect(
+      await h.call('POST', '/v1/users', { body: { user_id: 'dan', tier_id: 'limited' } }),
+    ).toMatchObject({ status: 201, body: { tier_id: 'limited', balance: 1000 } })
   })
 
   it('answers 409 for a duplicate user and 404 for an unknown one', async () => {

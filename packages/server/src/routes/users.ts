@@ -1,7 +1,9 @@
 import {
   balanceResponseSchema,
   changeUserTierRequestSchema,
+  configuredTier,
   createUserRequestSchema,
+  defaultTierOf,
   deleteUserResponseSchema,
   grantCreditsRequestSchema,
   grantSchema,
@@ -10,6 +12,7 @@ import {
   userSchema,
 } from 'credly'
 import type { RouteDeps } from '../app.ts'
+import { sendProblem } from '../problems.ts'
 import { defineRoute } from '../route.ts'
 
 /** Users, their balances, tiers and top-ups. */
@@ -27,7 +30,21 @@ export function registerUserRoutes({ app, registry, ledger }: RouteDeps): void {
       response: userSchema,
       status: 201,
     },
-    ({ body, projectId, idempotencyKey }) => ledger.createUser(projectId, body, { idempotencyKey }),
+    async ({ body, projectId, idempotencyKey, c }) => {
+      if (body.tier_id !== undefined && c.get('auth')?.scope !== 'admin') {
+        const { config } = await ledger.getProject(projectId)
+        const tier = configuredTier(config, body.tier_id)
+        // An unknown tier falls through to the ledger's own 400, which names the tiers.
+        if (tier && !tier.self_serve && body.tier_id !== defaultTierOf(config)) {
+          return sendProblem(
+            c,
+            'forbidden',
+            `A metering key creates users on the default tier ("${defaultTierOf(config)}") or on a tier marked "self_serve": true; "${body.tier_id}" is neither. Put users on it with an admin key (changeUserTier).`,
+          )
+        }
+      }
+      return ledger.createUser(projectId, body, { idempotencyKey })
+    },
   )
   defineRoute(
     app,

@@ -8,7 +8,7 @@ import {
 } from 'credly'
 import { type AppOptions, createApp } from '../app.ts'
 import { createProjectWithKeys } from '../project-with-keys.ts'
-import { startServer } from '../serve.ts'
+import { type ConnectionLimits, startServer } from '../serve.ts'
 
 /** A real Credly server on 127.0.0.1 with a fresh in-memory ledger and one project. */
 export type TestServer = {
@@ -28,13 +28,21 @@ export type TestServer = {
  * client, adapters and middleware against the real thing. The ledger's clock is a test clock.
  */
 export async function createTestServer(
-  options: { config?: ProjectConfigInput; app?: Omit<AppOptions, 'ledger'>; start?: string } = {},
+  options: {
+    config?: ProjectConfigInput
+    app?: Omit<AppOptions, 'ledger'>
+    start?: string
+    limits?: ConnectionLimits
+  } = {},
 ): Promise<TestServer> {
   const clock = createTestClock(options.start ?? Date.now())
   const store = createSqliteStore({ path: ':memory:' })
   const ledger = createLedger({ store, clock })
   const project = await createProjectWithKeys(ledger, options.config ?? testConfig)
-  const server = await startServer(createApp({ ledger, ...options.app }), { port: 0 })
+  const server = await startServer(createApp({ ledger, ...options.app }), {
+    port: 0,
+    limits: options.limits,
+  })
   return {
     url: server.url,
     ledger,

@@ -1,3 +1,4 @@
+import { closeSync, openSync } from 'node:fs'
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite'
 import { commitBatch } from '../commit-batch.ts'
 import {
@@ -51,6 +52,7 @@ const SQLITE_LOCKED = 6
  * after the commit.
  */
 export function createSqliteStore(options: SqliteStoreOptions): Store {
+  if (options.path !== ':memory:') createPrivately(options.path)
   const db = new DatabaseSync(options.path, { timeout: options.busyTimeoutMs ?? 5000 })
   // Switching a new file to WAL takes an exclusive lock that SQLite does not wait for: another
   // process opening the same new file at that moment makes it fail at once, so wait and retry.
@@ -208,4 +210,17 @@ function isBusy(error: unknown): boolean {
     code === SQLITE_LOCKED ||
     /database is locked|SQLITE_BUSY/i.test(String(error))
   )
+}
+
+/**
+ * Creates a new database file readable by its owner only (0600): it holds every balance and the
+ * hashes of the API keys. SQLite gives its -wal and -shm files the same mode. An existing file
+ * keeps the mode it has.
+ */
+function createPrivately(path: string): void {
+  try {
+    closeSync(openSync(path, 'wx', 0o600))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+  }
 }

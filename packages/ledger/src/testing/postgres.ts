@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
-import { createPostgresStore } from '../../src/index.ts'
-import type { StoreFactory } from '../../src/testing/index.ts'
+import { createPostgresStore } from '../stores/postgres/postgres-store.ts'
+import type { StoreFactory } from './harness.ts'
 
 /** The PostgreSQL the tests use: CREDLY_TEST_DATABASE_URL, or the machine's local server. */
 export const postgresUrl =
