@@ -18,6 +18,7 @@ function startWorker(
   name: string,
   count: number,
   onLine?: (line: string) => void,
+  pauseMs = 0,
 ) {
   const child = spawn(process.execPath, [
     '--conditions=@credly/source',
@@ -28,6 +29,7 @@ function startWorker(
     'hot',
     name,
     String(count),
+    String(pauseMs),
   ])
   const lines: string[] = []
   let buffer = ''
@@ -68,12 +70,27 @@ describe.runIf(available)('PostgreSQL across processes', () => {
     await ledger.grantCredits(project.id, { user_id: 'hot', credits: k * 3 })
 
     let killed = false
-    const victim = startWorker(schema, project.id, 'w0', 32, (line) => {
-      if (!killed && line.startsWith('completed')) {
-        killed = true
-        victim.child.kill('SIGKILL')
-      }
+    let reserved: () => void = () => undefined
+    const victimReserved = new Promise<void>((resolve) => {
+      reserved = resolve
     })
+    // The victim pauses after each complete, so the kill lands mid-run, not after its last
+    // step; the others start once it holds a reservation, so it always has one to complete.
+    const victim = startWorker(
+      schema,
+      project.id,
+      'w0',
+      32,
+      (line) => {
+        if (line.startsWith('started') && !line.endsWith('refused')) reserved()
+        if (!killed && line.startsWith('completed')) {
+          killed = true
+          victim.child.kill('SIGKILL')
+        }
+      },
+      200,
+    )
+    await victimReserved
     const others = [1, 2, 3].map((index) =>
       startWorker(schema as string, project.id, `w${index}`, 32),
     )

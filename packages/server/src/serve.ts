@@ -28,7 +28,11 @@ export type ConnectionLimits = {
   requestTimeoutMs?: number
   /** How long a keep-alive connection may sit idle between requests. @default 5000 */
   keepAliveTimeoutMs?: number
-  /** The most open connections; one more is closed at once. @default 4096 */
+  /**
+   * The most open connections; one more is closed at once. Each request in flight keeps about
+   * 30 KB live and V8 lets garbage grow to a few times the live heap before it collects, so this
+   * also bounds the peak memory (docs/benchmarks.md). @default 1024
+   */
   maxConnections?: number
 }
 
@@ -36,7 +40,7 @@ export const DEFAULT_CONNECTION_LIMITS: Required<ConnectionLimits> = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
-  maxConnections: 4096,
+  maxConnections: 1024,
 }
 
 /** Listens on `host:port` (port 0 picks a free one). Rejects with a clear error if the port is in use. */

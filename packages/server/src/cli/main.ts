@@ -35,7 +35,7 @@ serve   runs the HTTP API (default 127.0.0.1:8787) with JSON logs on stdout. Wit
         SIGTERM or SIGINT finishes requests in flight, then exits. Limits (docs/security.md):
           --rate-limit N          requests per minute per API key (default 0: none)
           --failed-auth-limit N   failed authentications per minute per address (default 30; 0: none)
-          --max-connections N     open connections (default 4096)
+          --max-connections N     open connections (default 1024)
           --headers-timeout S     seconds to send a request's headers (default 10)
           --request-timeout S     seconds to send a whole request (default 30)
           --keep-alive-timeout S  seconds an idle connection stays open (default 5)
