@@ -27,33 +27,55 @@ export type CaptureUsageParams<T> = {
   rethrowOnError?: boolean
 }
 
-/** The settlement fields of `completeUsageTransaction`, carried on an executed result. */
+/** The settlement fields of `completeUsageTransaction`, carried flat on an executed result. */
 type Settlement = Pick<CompleteUsageResponse, 'credits_used' | 'balance' | 'balanceAdjustment'> & {
   transaction_id: string
 }
 
+/** A start that went through: `start` is its response. */
+type Started = { started: true; start: StartUsageResponse }
+
 /**
- * How `captureUsage` ended. It never throws (unless `rethrowOnError`); switch on `status`:
- * - `start_failed`: the start could not be made (network, validation, unknown model); nothing ran.
- * - `insufficient_credits`: the start was refused (`reason` says why); nothing ran.
- * - `executed_success`: `execute` returned `result` and the transaction was settled. If the
- *   settlement itself failed, `completion_error` is set, the credit fields are the reservation's,
- *   and the reservation settles by the project's `on_expire` policy.
- * - `executed_error`: `execute` threw `error`; the transaction was completed as failed.
+ * How `captureUsage` ended: exactly the union of the original `credly` package (`status`,
+ * `started`, `continue`, `start`, `finish`, `result`, `error`, `startError`), with the settlement
+ * fields also flat for convenience. It never throws (unless `rethrowOnError`); switch on `status`:
+ * - `start_failed`: the start could not be made (network, validation, unknown model); nothing
+ *   ran. `startError` (also `error`) says why.
+ * - `insufficient_credits`: the start was refused (`start.reason` says why); nothing ran.
+ * - `executed_success`: `execute` returned `result` and the transaction was settled (`finish`).
+ *   If the settlement itself failed, `completion_error` is set, `finish` holds the reservation's
+ *   figures, and the reservation settles by the project's `on_expire` policy.
+ * - `executed_error`: `execute` threw `error`; the transaction was completed as failed (`finish`).
  * - `execution_error_completion_failed`: `execute` threw and completing the transaction failed
- *   too; the reservation settles by the project's `on_expire` policy.
+ *   too (`completion_error`); the reservation settles by the project's `on_expire` policy.
  */
 export type CaptureUsageResult<T> =
-  | { status: 'start_failed'; error: unknown }
-  | ({ status: 'insufficient_credits' } & StartUsageResponse)
-  | ({ status: 'executed_success'; result: T; completion_error?: unknown } & Settlement)
-  | ({ status: 'executed_error'; error: unknown } & Settlement)
-  | {
-      status: 'execution_error_completion_failed'
-      transaction_id: string
+  | { status: 'start_failed'; started: false; continue: false; startError: unknown; error: unknown }
+  | ({ status: 'insufficient_credits'; continue: false } & Started &
+      Omit<StartUsageResponse, 'continue'>)
+  | ({
+      status: 'executed_success'
+      continue: true
+      result: T
+      finish: CompleteUsageResponse
+      completion_error?: unknown
+    } & Started &
+      Settlement)
+  | ({
+      status: 'executed_error'
+      continue: true
       error: unknown
+      finish: CompleteUsageResponse
+    } & Started &
+      Settlement)
+  | ({
+      status: 'execution_error_completion_failed'
+      continue: true
+      error: unknown
+      finish?: undefined
       completion_error: unknown
-    }
+      transaction_id: string
+    } & Started)
 
 /** The status union of `captureUsage`. */
 export type CaptureUsageStatus = CaptureUsageResult<unknown>['status']
@@ -77,12 +99,13 @@ export async function captureUsage<T>(
   try {
     start = await startCreatingUser(client, startRequest)
   } catch (error) {
-    return { status: 'start_failed', error }
+    return { status: 'start_failed', started: false, continue: false, startError: error, error }
   }
   if (!start.continue || start.transaction_id === null) {
-    return { status: 'insufficient_credits', ...start }
+    return { status: 'insufficient_credits', started: true, start, ...start, continue: false }
   }
   const transactionId = start.transaction_id
+  const started = { started: true, continue: true, start } as const
 
   let result: T
   try {
@@ -99,13 +122,20 @@ export async function captureUsage<T>(
       if (params.rethrowOnError) throw error
       return {
         status: 'execution_error_completion_failed',
+        ...started,
         transaction_id: transactionId,
         error,
         completion_error: completionError,
       }
     }
     if (params.rethrowOnError) throw error
-    return { status: 'executed_error', error, ...settlement(transactionId, completion) }
+    return {
+      status: 'executed_error',
+      ...started,
+      error,
+      finish: completion,
+      ...settlement(transactionId, completion),
+    }
   }
 
   try {
@@ -114,15 +144,27 @@ export async function captureUsage<T>(
       success: true,
       finalized_tokens: params.finalizeTokens(result),
     })
-    return { status: 'executed_success', result, ...settlement(transactionId, completion) }
-  } catch (completionError) {
     return {
       status: 'executed_success',
+      ...started,
       result,
+      finish: completion,
+      ...settlement(transactionId, completion),
+    }
+  } catch (completionError) {
+    // The call ran; what it will cost is the reservation until the hold settles by policy.
+    const finish: CompleteUsageResponse = {
       transaction_id: transactionId,
       credits_used: start.credits_used,
       balance: start.balance,
       balanceAdjustment: 0,
+    }
+    return {
+      status: 'executed_success',
+      ...started,
+      result,
+      finish,
+      ...settlement(transactionId, finish),
       completion_error: completionError,
     }
   }

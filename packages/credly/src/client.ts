@@ -1,8 +1,16 @@
 import type { z } from 'zod'
 import { type CaptureUsageParams, type CaptureUsageResult, captureUsage } from './capture-usage.ts'
 import { CredlyApiError, CredlyConnectionError, CredlyError, CredlyTimeoutError } from './errors.ts'
+import {
+  type CreateUserInput,
+  createUserRequestOf,
+  type TransactionLookup,
+  transactionIdOf,
+  type UserLookup,
+  userIdOf,
+} from './lookup.ts'
 import { retryDelayMs, shouldRetryStatus, sleep } from './retry.ts'
-import { type Page, userIdSchema } from './schemas/common.ts'
+import type { Page } from './schemas/common.ts'
 import {
   type Grant,
   type GrantCreditsRequest,
@@ -23,7 +31,6 @@ import {
   startUsageRequestSchema,
   startUsageResponseSchema,
   type Transaction,
-  transactionIdSchema,
   transactionPageSchema,
   transactionSchema,
 } from './schemas/transactions.ts'
@@ -31,9 +38,7 @@ import {
   type BalanceResponse,
   balanceResponseSchema,
   type ChangeUserTierRequest,
-  type CreateUserRequest,
   changeUserTierRequestSchema,
-  createUserRequestSchema,
   type DeleteUserResponse,
   deleteUserResponseSchema,
   type ListUsersQuery,
@@ -100,16 +105,20 @@ export interface CredlyClient {
   ): Promise<Transaction>
   /** Start, run `execute` only if allowed, complete on success and on failure. Never throws unless `rethrowOnError`. */
   captureUsage<T>(params: CaptureUsageParams<T>): Promise<CaptureUsageResult<T>>
-  /** Creates a user on a tier (the project's default tier when none is given). */
-  createUser(request: CreateUserRequest, options?: RequestOptions): Promise<User>
-  getUser(userId: string, options?: RequestOptions): Promise<User>
+  /**
+   * Creates a user on a tier (the project's default tier when none is given):
+   * `createUser({ user_id })`, or `createUser({ id })` as the original `credly` package.
+   */
+  createUser(request: CreateUserInput, options?: RequestOptions): Promise<User>
+  /** A user with balance, held credits, tier and next refill: `getUser('user_42')` or `getUser({ id: 'user_42' })`. */
+  getUser(user: UserLookup, options?: RequestOptions): Promise<User>
   /** One page of users; pass `next_cursor` back as `cursor` for the next. */
   getUsers(query?: ListUsersQuery, options?: RequestOptions): Promise<Page<User>>
   /** Deletes a user. Their transactions and journal entries stay (history is append-only). */
-  deleteUser(userId: string, options?: RequestOptions): Promise<DeleteUserResponse>
+  deleteUser(user: UserLookup, options?: RequestOptions): Promise<DeleteUserResponse>
   changeUserTier(request: ChangeUserTierRequest, options?: RequestOptions): Promise<User>
   /** The credits a user can spend now and the credits held by pending reservations. */
-  getBalance(userId: string, options?: RequestOptions): Promise<BalanceResponse>
+  getBalance(user: UserLookup, options?: RequestOptions): Promise<BalanceResponse>
   /** Adds credits to a user (a top-up), optionally expiring. */
   grantCredits(request: GrantCreditsRequest, options?: RequestOptions): Promise<Grant>
   /** One page of transactions, newest first, filtered by user, status, model, feature or time. */
@@ -117,7 +126,8 @@ export interface CredlyClient {
     query?: ListTransactionsQuery,
     options?: RequestOptions,
   ): Promise<Page<Transaction>>
-  getTransaction(transactionId: string, options?: RequestOptions): Promise<Transaction>
+  /** One transaction: `getTransaction('txn_123')` or `getTransaction({ id: 'txn_123' })`. */
+  getTransaction(transaction: TransactionLookup, options?: RequestOptions): Promise<Transaction>
 }
 
 const DEFAULT_BASE_URL = 'http://127.0.0.1:8787'
@@ -287,13 +297,13 @@ export function createClient(options: ClientOptions = {}): CredlyClient {
         {
           method: 'POST',
           path: '/v1/users',
-          body: parseOrThrow(createUserRequestSchema, request, 'createUser request'),
+          body: createUserRequestOf(request),
           response: userSchema,
         },
         callOptions,
       ),
-    getUser: async (userId, callOptions) =>
-      call({ method: 'GET', path: userPath(userId), response: userSchema }, callOptions),
+    getUser: async (user, callOptions) =>
+      call({ method: 'GET', path: userPath(user, 'getUser'), response: userSchema }, callOptions),
     getUsers: async (query = {}, callOptions) =>
       call(
         {
@@ -304,9 +314,13 @@ export function createClient(options: ClientOptions = {}): CredlyClient {
         },
         callOptions,
       ),
-    deleteUser: async (userId, callOptions) =>
+    deleteUser: async (user, callOptions) =>
       call(
-        { method: 'DELETE', path: userPath(userId), response: deleteUserResponseSchema },
+        {
+          method: 'DELETE',
+          path: userPath(user, 'deleteUser'),
+          response: deleteUserResponseSchema,
+        },
         callOptions,
       ),
     changeUserTier: async (request, callOptions) => {
@@ -316,13 +330,22 @@ export function createClient(options: ClientOptions = {}): CredlyClient {
         'changeUserTier request',
       )
       return call(
-        { method: 'POST', path: `${userPath(user_id)}/tier`, body, response: userSchema },
+        {
+          method: 'POST',
+          path: `${userPath(user_id, 'changeUserTier')}/tier`,
+          body,
+          response: userSchema,
+        },
         callOptions,
       )
     },
-    getBalance: async (userId, callOptions) =>
+    getBalance: async (user, callOptions) =>
       call(
-        { method: 'GET', path: `${userPath(userId)}/balance`, response: balanceResponseSchema },
+        {
+          method: 'GET',
+          path: `${userPath(user, 'getBalance')}/balance`,
+          response: balanceResponseSchema,
+        },
         callOptions,
       ),
     grantCredits: async (request, callOptions) => {
@@ -332,7 +355,12 @@ export function createClient(options: ClientOptions = {}): CredlyClient {
         'grantCredits request',
       )
       return call(
-        { method: 'POST', path: `${userPath(user_id)}/grants`, body, response: grantSchema },
+        {
+          method: 'POST',
+          path: `${userPath(user_id, 'grantCredits')}/grants`,
+          body,
+          response: grantSchema,
+        },
         callOptions,
       )
     },
@@ -346,13 +374,8 @@ export function createClient(options: ClientOptions = {}): CredlyClient {
         },
         callOptions,
       ),
-    getTransaction: async (transactionId, callOptions) => {
-      const id = parseOrThrow(
-        transactionIdSchema,
-        transactionId,
-        'transaction_id',
-        'transaction_id',
-      )
+    getTransaction: async (transaction, callOptions) => {
+      const id = transactionIdOf(transaction, 'getTransaction')
       return call(
         {
           method: 'GET',
@@ -366,8 +389,8 @@ export function createClient(options: ClientOptions = {}): CredlyClient {
   return client
 }
 
-function userPath(userId: string): string {
-  return `/v1/users/${encodeURIComponent(parseOrThrow(userIdSchema, userId, 'user_id', 'user_id'))}`
+function userPath(user: UserLookup, method: string): string {
+  return `/v1/users/${encodeURIComponent(userIdOf(user, method))}`
 }
 
 function parseBody(text: string): unknown {

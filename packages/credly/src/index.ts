@@ -41,6 +41,14 @@ export {
   rateLimitedResponse,
   runWithRequestCredly,
 } from './http/index.ts'
+export {
+  type CreateUserInput,
+  createUserRequestOf,
+  type TransactionLookup,
+  transactionIdOf,
+  type UserLookup,
+  userIdOf,
+} from './lookup.ts'
 export { paginate } from './paginate.ts'
 export {
   PROBLEMS_DOCS_URL,

@@ -435,6 +435,40 @@ describe('errors from real problem responses', () => {
     expect(CredlyError.isInstance(error)).toBe(true)
     expect((error as Error).message).toMatch(/wire schema/)
   })
+
+  it('reads a newer server: unknown fields and a refusal reason it does not know', async () => {
+    await client.createUser({ user_id: 'ann', tier_id: 'free' })
+    const newer = (json: unknown) => ({ ...(json as object), added_in_v2: { nested: [1, 2] } })
+    server.failNext('/v1/usage/start', {
+      kind: 'rewrite',
+      body: (json) => ({ ...newer(json), reason: 'quota_paused_by_admin' }),
+    })
+    const refused = await client.startUsageTransaction({
+      user_id: 'ann',
+      model: 'tiny-model',
+      provisional_tokens: { output_tokens: 1000 },
+    })
+    expect(refused).toMatchObject({ continue: false, reason: 'quota_paused_by_admin' })
+    server.failNext('/v1/users/ann', { kind: 'rewrite', body: newer })
+    expect(await client.getUser('ann')).toMatchObject({ user_id: 'ann', balance: 100 })
+    const start = await client.startUsageTransaction({ user_id: 'ann', model: 'gpt-4o' })
+    server.failNext(`/v1/transactions/${start.transaction_id}`, {
+      kind: 'rewrite',
+      body: (json) => ({ ...newer(json), status: 'disputed' }),
+    })
+    expect(await client.getTransaction(start.transaction_id as string)).toMatchObject({
+      status: 'disputed',
+    })
+    // What the client needs to work stays required.
+    server.failNext('/v1/usage/start', {
+      kind: 'rewrite',
+      body: (json) => ({ ...(json as object), continue: undefined }),
+    })
+    const broken = await client
+      .startUsageTransaction({ user_id: 'ann', model: 'gpt-4o' })
+      .catch((caught: unknown) => caught)
+    expect((broken as Error).message).toMatch(/wire schema/)
+  })
 })
 
 describe('retries', () => {

@@ -1,12 +1,18 @@
 import { readFileSync } from 'node:fs'
 import {
   type CaptureUsageParams,
+  type CreateUserInput,
   type CredlyClient,
   CredlyError,
   captureUsage,
+  createUserRequestOf,
   type ProjectConfigInput,
   parseOrThrow,
   projectConfigSchema,
+  type TransactionLookup,
+  transactionIdOf,
+  type UserLookup,
+  userIdOf,
 } from 'credly'
 import type { Clock } from './clock.ts'
 import { createLedger, type Ledger } from './engine/ledger.ts'
@@ -104,21 +110,27 @@ export function createLocalClient(options: LocalClientOptions): LocalClient {
       ledger.extendUsage(id, request, callOptions),
     ),
     captureUsage: <T>(params: CaptureUsageParams<T>) => captureUsage(client, params),
-    createUser: scoped((id, request, callOptions) => ledger.createUser(id, request, callOptions)),
-    getUser: scoped((id, userId: string) => ledger.getUser(id, userId)),
+    createUser: scoped((id, request: CreateUserInput, callOptions) =>
+      ledger.createUser(id, createUserRequestOf(request), callOptions),
+    ),
+    getUser: scoped((id, user: UserLookup) => ledger.getUser(id, userIdOf(user, 'getUser'))),
     getUsers: scoped((id, query) => ledger.listUsers(id, query)),
-    deleteUser: scoped((id, userId: string, callOptions) =>
-      ledger.deleteUser(id, userId, callOptions),
+    deleteUser: scoped((id, user: UserLookup, callOptions) =>
+      ledger.deleteUser(id, userIdOf(user, 'deleteUser'), callOptions),
     ),
     changeUserTier: scoped((id, request, callOptions) =>
       ledger.changeUserTier(id, request, callOptions),
     ),
-    getBalance: scoped((id, userId: string) => ledger.getBalance(id, userId)),
+    getBalance: scoped((id, user: UserLookup) =>
+      ledger.getBalance(id, userIdOf(user, 'getBalance')),
+    ),
     grantCredits: scoped((id, request, callOptions) =>
       ledger.grantCredits(id, request, callOptions),
     ),
     getTransactions: scoped((id, query) => ledger.listTransactions(id, query)),
-    getTransaction: scoped((id, transactionId: string) => ledger.getTransaction(id, transactionId)),
+    getTransaction: scoped((id, transaction: TransactionLookup) =>
+      ledger.getTransaction(id, transactionIdOf(transaction, 'getTransaction')),
+    ),
     verify: scoped((id) => ledger.verify(id)),
     close: () => store.close(),
   }

@@ -60,6 +60,25 @@ describe('createLocalClient', () => {
     expect((await credly.ledger.verify(credly.projectId)).ok).toBe(true)
   })
 
+  it("takes the original package's { id } forms, as the HTTP client does", async () => {
+    const credly = open()
+    expect(await credly.createUser({ id: 'ann', tier_id: 'pro' })).toMatchObject({
+      user_id: 'ann',
+      balance: 5000,
+    })
+    expect(await credly.getUser({ id: 'ann' })).toMatchObject({ tier_id: 'pro' })
+    expect(await credly.getBalance({ user_id: 'ann' })).toMatchObject({ balance: 5000 })
+    const start = await credly.startUsageTransaction({ user_id: 'ann', model: 'gpt-4o' })
+    if (!start.continue) throw new Error(start.message)
+    expect(await credly.getTransaction({ id: start.transaction_id })).toMatchObject({
+      status: 'pending',
+    })
+    const wrong = await credly.getUser({ name: 'ann' } as never).catch((error: unknown) => error)
+    expect(ValidationError.isInstance(wrong)).toBe(true)
+    expect((wrong as ValidationError).detail).toContain("getUser({ id: 'user_42' })")
+    expect(await credly.deleteUser({ id: 'ann' })).toEqual({ user_id: 'ann', deleted: true })
+  })
+
   it('returns insufficient_credits without running the call', async () => {
     const credly = open()
     let ran = false

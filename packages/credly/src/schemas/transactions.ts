@@ -36,11 +36,13 @@ export const startUsageRequestSchema = z
   .strict()
 export type StartUsageRequest = z.input<typeof startUsageRequestSchema>
 
-/** Result of `startUsageTransaction`. Make the model call only when `continue` is true. */
-export const startUsageResponseSchema = z.object({
-  /** The transaction to complete; null when the start was refused and nothing is held. */
-  transaction_id: z.string().nullable(),
-  continue: z.boolean(),
+/**
+ * A refusal reason as a client reads it: one it knows, or one a newer server added, kept as sent
+ * (a client must not break on a server that knows more reasons than it does).
+ */
+export type StartReasonOnTheWire = StartReason | (string & {})
+
+const startResponseFields = {
   /** Credits the user can spend now, after this reservation. */
   balance: creditsSchema,
   /** Credits reserved for the call; 0 when refused. */
@@ -48,8 +50,6 @@ export const startUsageResponseSchema = z.object({
   /** What the provisional tokens cost: the credits the call needed, reserved or not. */
   credits_required: creditsSchema,
   message: z.string(),
-  /** Why the start was refused; null when it continued. */
-  reason: startReasonSchema.nullable(),
   /** For `rate_limited`: when the window has room again. */
   retry_after_seconds: z.number().nonnegative().nullable(),
   /** For `rate_limited`: the tier's credit limit and its window. */
@@ -57,8 +57,39 @@ export const startUsageResponseSchema = z.object({
     .object({ limit: creditsSchema, window_seconds: z.number().int().positive() })
     .nullable()
     .optional(),
-})
-export type StartUsageResponse = z.infer<typeof startUsageResponseSchema>
+}
+
+/**
+ * Result of `startUsageTransaction`, a union on `continue`: make the model call only when it is
+ * true, and then `transaction_id` is the transaction to complete. When false, nothing is held
+ * and `reason` says why.
+ */
+export const startUsageResponseSchema = z.discriminatedUnion('continue', [
+  z.object({
+    continue: z.literal(true),
+    /** The transaction to complete. */
+    transaction_id: z.string(),
+    reason: z.null(),
+    ...startResponseFields,
+  }),
+  z.object({
+    continue: z.literal(false),
+    transaction_id: z.null(),
+    /** Why the start was refused. */
+    reason: z.union([startReasonSchema, z.string()]),
+    ...startResponseFields,
+  }),
+])
+type StartUsageResponseOnTheWire = z.infer<typeof startUsageResponseSchema>
+/** Result of `startUsageTransaction`: `StartUsageAllowed` or `StartUsageRefused`, by `continue`. */
+export type StartUsageResponse = StartUsageAllowed | StartUsageRefused
+/** A start that went through: make the call, then complete `transaction_id`. */
+export type StartUsageAllowed = Extract<StartUsageResponseOnTheWire, { continue: true }>
+/** A refused start: nothing is held; `reason` says why. */
+export type StartUsageRefused = Omit<
+  Extract<StartUsageResponseOnTheWire, { continue: false }>,
+  'reason'
+> & { reason: StartReasonOnTheWire }
 
 /** Body of `completeUsageTransaction`: settle a reservation with what the call really used. */
 export const completeUsageRequestSchema = z
@@ -104,7 +135,8 @@ export const transactionSchema = z.object({
   user_id: z.string(),
   model: z.string(),
   feature_identifier: z.string().nullable(),
-  status: transactionStatusSchema,
+  /** `pending`, `completed`, `failed` or `expired` (a newer server's status is kept as sent). */
+  status: z.union([transactionStatusSchema, z.string()]),
   credits_reserved: creditsSchema,
   /** Credits charged; 0 while pending. */
   credits_used: creditsSchema,
@@ -119,7 +151,10 @@ export const transactionSchema = z.object({
   /** When a pending reservation expires (null once resolved). */
   expires_at: timestampSchema.nullable(),
 })
-export type Transaction = z.infer<typeof transactionSchema>
+/** One metered model call, from reservation to settlement. */
+export type Transaction = Omit<z.infer<typeof transactionSchema>, 'status'> & {
+  status: TransactionStatus | (string & {})
+}
 
 /** Filters and pagination of `getTransactions`. */
 export const listTransactionsQuerySchema = pageQuerySchema

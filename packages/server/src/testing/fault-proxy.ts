@@ -17,6 +17,8 @@ export type Fault =
   | { kind: 'destroy' }
   /** Let the server act on the request, then drop the connection before the answer arrives. */
   | { kind: 'drop-response' }
+  /** Let the server answer, then change its JSON body (what a newer server might send). */
+  | { kind: 'rewrite'; body: (json: unknown) => unknown }
 
 /** A request as the proxy saw it. */
 export type SeenRequest = {
@@ -113,7 +115,10 @@ export class FaultProxy {
       headers,
       body: chunks.length > 0 ? text : undefined,
     })
-    const answer = Buffer.from(await upstream.arrayBuffer())
+    let answer = Buffer.from(await upstream.arrayBuffer())
+    if (fault?.kind === 'rewrite') {
+      answer = Buffer.from(JSON.stringify(fault.body(JSON.parse(answer.toString('utf8')))))
+    }
     if (fault?.kind === 'drop-response') {
       // The server has acted; the client never hears of it.
       request.socket.destroy()
