@@ -6,7 +6,7 @@ import type {
   LanguageModelV4StreamPart,
   SharedV4ProviderMetadata,
 } from '@ai-sdk/provider'
-import type { CompleteUsageResponse } from 'credly'
+import { type CompleteUsageResponse, getCredlyContext } from 'credly'
 import { type Meter, type MeteringOptions, startMeter } from './meter.ts'
 import { estimatePromptTokens, estimateTextTokens, toTokenCounts } from './usage.ts'
 
@@ -143,6 +143,7 @@ export function credlyMiddleware(options: CredlyMiddlewareOptions = {}): Languag
     },
 
     async wrapStream({ doStream, params, model }) {
+      warnIfStreamUngated()
       const { meter, inputTokens } = await begin(params, model)
       let result: Awaited<ReturnType<typeof doStream>>
       try {
@@ -266,4 +267,21 @@ export function totalCreditsUsed(
     if (typeof used === 'number') micro += Math.round(used * 1e6)
   }
   return micro / 1e6
+}
+
+let warnedUngatedStream = false
+
+/**
+ * A stream inside an adapter without `requireCredits`: its HTTP status is sent before the model
+ * is called, so a user without credits gets a 200 and an empty stream. Said once per process.
+ */
+function warnIfStreamUngated(): void {
+  const context = getCredlyContext()
+  if (warnedUngatedStream || !context || context.gated) return
+  warnedUngatedStream = true
+  console.warn(
+    '[credly] A model stream is metered inside credly()/withCredits() without requireCredits: a user ' +
+      'without credits gets HTTP 200 and an empty stream, because the status is sent before the ' +
+      'model is called. Set requireCredits: true on streaming routes to answer 402 first.',
+  )
 }

@@ -12,6 +12,11 @@ export type CredlyRequestContext = {
   client?: CredlyClient
   /** Groups the request's transactions, e.g. the route. */
   featureIdentifier?: string
+  /**
+   * Whether the adapter's `requireCredits` gate refused users without credits before the
+   * handler ran. Without it, a streamed response is already 200 when the model middleware refuses.
+   */
+  gated?: boolean
 }
 
 // One store per process, even when two copies of `credly` are installed: adapters and the AI

@@ -16,8 +16,18 @@ import {
 } from 'credly/testing'
 import express, { type Express } from 'express'
 import request from 'supertest'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { credly, credlyErrorHandler, getCredly } from './index.ts'
+
+// Every warning of this file's process, to check the ungated-stream warning is said once.
+const warnings: string[] = []
+const warn = console.warn
+console.warn = (...args: unknown[]) => {
+  warnings.push(args.map(String).join(' '))
+}
+afterAll(() => {
+  console.warn = warn
+})
 
 // Wrapped once, at module scope, with no user and no client: the request context supplies both.
 const stream: MockStreamSettings = { chunks: 3, delayMs: 0 }
@@ -107,6 +117,15 @@ describe('@credly/express', () => {
     expect(response.text).toBe('x'.repeat(120))
     const { data } = await ledger.getTransactions({ user_id: 'ann' })
     expect(data).toMatchObject([{ status: 'completed', credits_used: 40, estimated: false }])
+  })
+
+  it('warns once that a streamed route without requireCredits answers 200 to a user without credits', async () => {
+    await request(app).post('/gated/stream').set('x-test-user', 'ann').expect(200)
+    await request(app).post('/api/stream').set('x-test-user', 'ann').expect(200)
+    await request(app).post('/api/stream').set('x-test-user', 'ann').expect(200)
+    const said = warnings.filter((warning) => warning.includes('without requireCredits'))
+    expect(said).toHaveLength(1)
+    expect(said[0]).toContain('Set requireCredits: true on streaming routes')
   })
 
   it('settles a streamed route the client aborts, on what was streamed', async () => {

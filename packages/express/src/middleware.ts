@@ -58,7 +58,7 @@ export function credly(options: CredlyExpressOptions = {}): RequestHandler {
       typeof options.featureIdentifier === 'function'
         ? options.featureIdentifier(req)
         : (options.featureIdentifier ?? req.path)
-    runWithRequestCredly(outcome.credly, feature, () => next())
+    runWithRequestCredly(outcome, feature, () => next())
   }
 }
 

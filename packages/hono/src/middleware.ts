@@ -55,7 +55,7 @@ export function credly(
       typeof options.featureIdentifier === 'function'
         ? options.featureIdentifier(c)
         : (options.featureIdentifier ?? c.req.path)
-    await runWithRequestCredly(outcome.credly, feature, () => next())
+    await runWithRequestCredly(outcome, feature, () => next())
     const problem = c.error ? problemForError(c.error, c.req.path) : undefined
     if (problem) {
       c.error = undefined

@@ -58,6 +58,11 @@ describe('createLocalClient', () => {
     })
     expect(await credly.getUser('user_42')).toMatchObject({ tier_id: 'free', balance: 98, held: 0 })
     expect((await credly.ledger.verify(credly.projectId)).ok).toBe(true)
+    expect((await credly.verify()).ok).toBe(true)
+    // The engine's verify takes the project id; without one it says which call to make.
+    await expect((credly.ledger.verify as () => Promise<unknown>)()).rejects.toThrow(
+      /credly\.verify\(\) checks its own project/,
+    )
   })
 
   it("takes the original package's { id } forms, as the HTTP client does", async () => {

@@ -66,7 +66,7 @@ export function withCredits<TRequest extends Request = Request, TContext = unkno
         ? options.featureIdentifier(request)
         : (options.featureIdentifier ?? path)
     try {
-      return await runWithRequestCredly(outcome.credly, feature, () =>
+      return await runWithRequestCredly(outcome, feature, () =>
         handler(request, {
           ...(context as object),
           credly: outcome.credly,

@@ -104,6 +104,37 @@ describe('credly init', () => {
     expect(created.metering_key).toMatch(/^ck_meter_/)
   })
 
+  it('refuses a second project in the same database unless asked, and says what to do', async () => {
+    expect((await run('init', '--config', configPath, '--database', database, '--json')).code).toBe(
+      0,
+    )
+    const again = await run('init', '--config', configPath, '--database', database)
+    expect(again.code).toBe(2)
+    expect(again.stderr).toContain('already has a project')
+    expect(again.stderr).toContain('--new-project')
+    const added = await run(
+      'init',
+      '--config',
+      configPath,
+      '--database',
+      database,
+      '--new-project',
+      '--json',
+    )
+    expect(added.code).toBe(0)
+    // Two projects: commands that need one now ask which.
+    const ambiguous = await run('users', 'list', '--database', database)
+    expect(ambiguous.code).toBe(2)
+    expect(ambiguous.stderr).toContain(JSON.parse(added.stdout).project_id)
+  })
+
+  it('prints the usage and exits 2 when no command is given', async () => {
+    const result = await run()
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain('Usage:')
+    expect((await run('--help')).code).toBe(0)
+  })
+
   it('names the invalid field of a config file and exits 2', async () => {
     writeFileSync(
       configPath,
@@ -310,7 +341,11 @@ describe('credly keys, users and verify', () => {
     const key = JSON.parse(created.stdout)
     expect(key).toMatchObject({ scope: 'metering', name: 'web' })
     const listed = await run('keys', 'list', '--database', database)
+    expect(listed.stdout).toMatch(/^id\s+key\s+scope\s+state/)
     expect(listed.stdout).toContain(key.id)
+    expect(
+      JSON.parse((await run('keys', 'list', '--database', database, '--json')).stdout),
+    ).toHaveLength(3)
     expect(listed.stdout).not.toContain(key.key)
     expect((await run('keys', 'revoke', key.id, '--database', database)).stdout).toContain(
       `revoked ${key.id}`,
@@ -347,8 +382,11 @@ describe('credly keys, users and verify', () => {
       JSON.parse((await run('users', 'show', 'ann', '--database', database)).stdout),
     ).toMatchObject({ balance: 105 })
     expect(
-      JSON.parse((await run('users', 'list', '--database', database)).stdout).data,
+      JSON.parse((await run('users', 'list', '--database', database, '--json')).stdout).data,
     ).toHaveLength(1)
+    const users = (await run('users', 'list', '--database', database)).stdout.split('\n')
+    expect(users[0]).toMatch(/^user_id\s+tier\s+balance\s+held/)
+    expect(users[1]).toMatch(/^ann\s+free\s+105\s+0\s/)
     expect((await run('users', 'show', 'nobody', '--database', database)).code).toBe(1)
 
     expect((await run('verify', '--database', database)).code).toBe(0)

@@ -24,7 +24,7 @@ export type GateOptions = {
 
 /** What the gate decided: run the handler (with `credly` unless passing unmetered), or answer now. */
 export type GateOutcome =
-  | { kind: 'allow'; credly: RequestCredly | undefined }
+  | { kind: 'allow'; credly: RequestCredly | undefined; gated: boolean }
   | { kind: 'deny'; response: ProblemResponse }
 
 /**
@@ -38,11 +38,13 @@ export async function gateRequest(
 ): Promise<GateOutcome> {
   if (!request.userId) {
     return options.onMissingUser === 'pass'
-      ? { kind: 'allow', credly: undefined }
+      ? { kind: 'allow', credly: undefined, gated: false }
       : { kind: 'deny', response: missingUserResponse(request.instance) }
   }
   let balance: number | undefined
+  let gated = false
   if (options.requireCredits !== undefined && options.requireCredits !== false) {
+    gated = true
     balance = await balanceCreatingUser(client, request.userId)
     const minimum = options.requireCredits === true ? 0 : options.requireCredits
     const enough = options.requireCredits === true ? balance > 0 : balance >= minimum
@@ -51,7 +53,8 @@ export async function gateRequest(
         kind: 'deny',
         response: insufficientCreditsResponse({
           balance,
-          required: options.requireCredits === true ? undefined : minimum,
+          // `true` asks for any credit at all: one micro-credit.
+          required: options.requireCredits === true ? 0.000001 : minimum,
           detail:
             options.requireCredits === true
               ? `${request.userId} has no credits left (balance ${balance}).`
@@ -63,6 +66,7 @@ export async function gateRequest(
   }
   return {
     kind: 'allow',
+    gated,
     credly: createRequestCredly({
       userId: request.userId,
       client,
@@ -77,13 +81,14 @@ export async function gateRequest(
  * from `@credly/ai-sdk` reads, so a model wrapped once at module scope meters this user.
  */
 export function runWithRequestCredly<T>(
-  credly: RequestCredly | undefined,
+  outcome: Extract<GateOutcome, { kind: 'allow' }>,
   featureIdentifier: string | undefined,
   callback: () => T,
 ): T {
+  const { credly, gated } = outcome
   if (!credly) return callback()
   return runWithCredlyContext(
-    { userId: credly.userId, client: credly.client, featureIdentifier },
+    { userId: credly.userId, client: credly.client, featureIdentifier, gated },
     callback,
   )
 }

@@ -601,6 +601,15 @@ export function createLedger(options: LedgerOptions): Ledger {
     revokeApiKey: (projectId, keyId) => revokeApiKey(store, projectId, keyId, clock.now()),
 
     async verify(projectId) {
+      if (typeof projectId !== 'string') {
+        throw new ValidationError({
+          title: 'Invalid request',
+          detail:
+            'ledger.verify(projectId) takes the project id. On a local client, credly.verify() checks its own project.',
+          type: problemType('validation-error'),
+          errors: [{ path: 'projectId', message: 'must be a string' }],
+        })
+      }
       return store.read(async (tx) => {
         await loadProject(tx, projectId)
         return verifyProject(tx, projectId)

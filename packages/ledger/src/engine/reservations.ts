@@ -69,6 +69,8 @@ export function modelPrice(book: Book, model: string): ModelPrice {
 export async function reserve(book: Book, input: StartInput): Promise<StartUsageResponse> {
   const price = modelPrice(book, input.model)
   const amount = priceTokens(price, input.provisional_tokens)
+  // A refusal's message becomes the detail of a 402 or 429 behind its title, so it does not
+  // repeat the title ("Insufficient credits: Insufficient credits: ...").
   const refusal = (
     reason: 'insufficient_credits' | 'rate_limited',
     message: string,
@@ -96,7 +98,7 @@ export async function reserve(book: Book, input: StartInput): Promise<StartUsage
       const retryAfter = Math.max(1, Math.ceil((windowStart + window - book.now) / 1000))
       return refusal(
         'rate_limited',
-        `Rate limited: ${toCredits(spent)} of ${limit.credits} credits per ${limit.per} used; this call needs ${toCredits(amount)}. Try again in ${retryAfter} s.`,
+        `${input.user_id} used ${toCredits(spent)} of ${limit.credits} credits per ${limit.per}; this call needs ${toCredits(amount)}. Try again in ${retryAfter} s.`,
         retryAfter,
         { limit: limit.credits, window_seconds: window / 1000 },
       )
@@ -107,7 +109,7 @@ export async function reserve(book: Book, input: StartInput): Promise<StartUsage
   if (amount > 0 ? available < amount : available <= 0) {
     return refusal(
       'insufficient_credits',
-      `Insufficient credits: this call needs ${toCredits(amount)}, ${input.user_id} has ${toCredits(available)}.`,
+      `This call needs ${toCredits(amount)} credits; ${input.user_id} has ${toCredits(available)}.`,
       null,
     )
   }

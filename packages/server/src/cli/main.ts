@@ -20,9 +20,9 @@ Usage:
   credly serve   [--config FILE] [--database PATH|URL] [--port N] [--host H] [--project ID]
                  [--rate-limit N] [--failed-auth-limit N] [--max-connections N]
                  [--headers-timeout S] [--request-timeout S] [--keep-alive-timeout S]
-  credly init    --config FILE [--database PATH|URL] [--json]
-  credly keys    create --scope admin|metering [--name NAME] | list | revoke KEY_ID   [--project ID]
-  credly users   list | show USER_ID | grant USER_ID --credits N [--expires-at ISO] [--reason TEXT]   [--project ID]
+  credly init    --config FILE [--database PATH|URL] [--json] [--new-project]
+  credly keys    create --scope admin|metering [--name NAME] | list | revoke KEY_ID   [--project ID] [--json]
+  credly users   list | show USER_ID | grant USER_ID --credits N [--expires-at ISO] [--reason TEXT]   [--project ID] [--json]
   credly verify  [--database PATH|URL] [--project ID]
   credly migrate [--database PATH|URL]
 
@@ -39,9 +39,11 @@ serve   runs the HTTP API (default 127.0.0.1:8787) with JSON logs on stdout. Wit
           --headers-timeout S     seconds to send a request's headers (default 10)
           --request-timeout S     seconds to send a whole request (default 30)
           --keep-alive-timeout S  seconds an idle connection stays open (default 5)
-init    creates a project from a config file and prints its admin and metering keys, once.
+init    creates a project from a config file and prints its admin and metering keys, once. A
+        database that has a project already is refused; --new-project adds another on purpose.
 keys    creates, lists or revokes the project's API keys (secrets are shown only on create).
 users   lists users, shows one, or grants credits (a top-up).
+Lists print a table; --json prints JSON instead.
 verify  recomputes every balance from the journal; exits 1 if anything differs.
 migrate applies missing schema migrations (serve and every command also do so on start;
         instances starting together are safe).
@@ -65,6 +67,8 @@ export async function runCli(
   try {
     switch (command) {
       case undefined:
+        output.err(HELP)
+        return 2
       case '-h':
       case '--help':
       case 'help':
@@ -216,6 +220,7 @@ async function initCommand(args: string[], output: Output): Promise<number> {
   const { values } = parse(args, {
     config: { type: 'string' },
     json: { type: 'boolean' },
+    'new-project': { type: 'boolean' },
     ...databaseOption,
   })
   if (!values.config)
@@ -223,6 +228,14 @@ async function initCommand(args: string[], output: Output): Promise<number> {
   const config = readConfig(values.config)
   const { ledger, store, database } = openLedger(values.database)
   try {
+    const existing = await ledger.listProjects()
+    if (existing.length > 0 && !values['new-project']) {
+      throw new UsageError(
+        `${redact(database)} already has a project (${existing.map((project) => project.id).join(', ')}); its keys were printed when it was created. ` +
+          'Make new keys with `credly keys create --scope metering` (or admin), change its models and tiers with `credly serve --config FILE`, ' +
+          'or pass --new-project to add another project to this database on purpose.',
+      )
+    }
     const created = await createProjectWithKeys(ledger, config)
     if (values.json) {
       output.out(`${JSON.stringify(created)}\n`)
@@ -404,12 +417,21 @@ async function keysCommand(args: string[], output: Output): Promise<number> {
       }
       case 'list': {
         const keys = await ledger.listApiKeys(projectId)
-        if (values.json) output.out(`${JSON.stringify(keys)}\n`)
-        else
-          for (const key of keys)
-            output.out(
-              `${key.id}  ${key.prefix}…  ${key.scope}  ${key.revoked_at ? `revoked ${key.revoked_at}` : 'live'}  ${key.name ?? ''}\n`,
-            )
+        output.out(
+          values.json
+            ? `${JSON.stringify(keys)}\n`
+            : table(
+                ['id', 'key', 'scope', 'state', 'created', 'name'],
+                keys.map((key) => [
+                  key.id,
+                  `${key.prefix}…`,
+                  key.scope,
+                  key.revoked_at ? `revoked ${key.revoked_at}` : 'live',
+                  key.created_at,
+                  key.name ?? '',
+                ]),
+              ),
+        )
         return 0
       }
       case 'revoke':
@@ -433,6 +455,7 @@ async function usersCommand(args: string[], output: Output): Promise<number> {
     reason: { type: 'string' },
     limit: { type: 'string' },
     cursor: { type: 'string' },
+    json: { type: 'boolean' },
     ...databaseOption,
     ...projectOption,
   })
@@ -446,7 +469,24 @@ async function usersCommand(args: string[], output: Output): Promise<number> {
           limit: values.limit === undefined ? undefined : Number(values.limit),
           cursor: values.cursor,
         })
-        output.out(`${JSON.stringify(page, null, 2)}\n`)
+        if (values.json) {
+          output.out(`${JSON.stringify(page, null, 2)}\n`)
+          return 0
+        }
+        output.out(
+          table(
+            ['user_id', 'tier', 'balance', 'held', 'next refill', 'created'],
+            page.data.map((user) => [
+              user.user_id,
+              user.tier_id,
+              String(user.balance),
+              String(user.held),
+              user.next_refill_at ?? '',
+              user.created_at,
+            ]),
+          ),
+        )
+        if (page.next_cursor) output.out(`more: --cursor ${page.next_cursor}\n`)
         return 0
       }
       case 'show':
@@ -532,6 +572,20 @@ async function migrateCommand(args: string[], output: Output): Promise<number> {
   } finally {
     await store.close()
   }
+}
+
+/** Rows as a table with aligned columns, for a terminal. */
+function table(headings: string[], rows: string[][]): string {
+  if (rows.length === 0) return '(none)\n'
+  const widths = headings.map((heading, column) =>
+    Math.max(heading.length, ...rows.map((row) => (row[column] ?? '').length)),
+  )
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd()
+  return `${[line(headings), ...rows.map(line)].join('\n')}\n`
 }
 
 /** An error as one line for the terminal; a ValidationError's message already names its fields. */
