@@ -31,7 +31,7 @@ export type CredlyExpressOptions = GateOptions & {
  * @example
  * ```ts
  * app.use(credly({ user: (req) => req.session?.userId, requireCredits: true }))
- * app.post('/api/chat', async (req, res) => { ... generateText({ model, prompt, abortSignal: req.credly?.signal }) ... })
+ * app.post('/api/chat', async (req, res) => { ... generateText({ model, prompt, abortSignal: getCredly(req).signal }) ... })
  * app.use(credlyErrorHandler())
  * ```
  */

@@ -1,2 +1,7 @@
 export type { RequestCredly } from 'credly'
-export { type CredlyHonoOptions, type CredlyVariables, credly } from './middleware.ts'
+export {
+  type CredlyEnv,
+  type CredlyHonoOptions,
+  type CredlyVariables,
+  credly,
+} from './middleware.ts'

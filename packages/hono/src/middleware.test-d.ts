@@ -1,7 +1,7 @@
 import type { RequestCredly } from 'credly'
 import { Hono } from 'hono'
 import { expectTypeOf } from 'vitest'
-import { type CredlyVariables, credly } from './index.ts'
+import { type CredlyEnv, credly } from './index.ts'
 
 // Chained: typed by the middleware's own generics.
 new Hono().use(credly()).get('/', (c) => {
@@ -9,13 +9,16 @@ new Hono().use(credly()).get('/', (c) => {
   return c.text(c.var.credly.userId)
 })
 
-// Statement form: typed by the ContextVariableMap augmentation.
-const app = new Hono()
+// Statement form: the app declares the middleware's env.
+const app = new Hono<CredlyEnv>()
 app.use(credly())
 app.get('/', (c) => {
   expectTypeOf(c.var.credly.userId).toEqualTypeOf<string>()
   return c.text('ok')
 })
 
-// Explicit variables.
-new Hono<{ Variables: CredlyVariables }>().get('/', (c) => c.text(c.var.credly.userId))
+// A route of an app that never installed credly() cannot read c.var.credly.
+new Hono().get('/', (c) => {
+  // @ts-expect-error: no credly() on this app
+  return c.text(c.var.credly.userId)
+})

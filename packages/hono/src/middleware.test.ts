@@ -16,19 +16,19 @@ import {
 } from 'credly/testing'
 import { Hono } from 'hono'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { credly } from './index.ts'
+import { type CredlyEnv, credly } from './index.ts'
 
 // Wrapped once, at module scope, with no user and no client: the request context supplies both.
 const stream: MockStreamSettings = { chunks: 3, delayMs: 0 }
 const model = meteredMockModel(stream)
 
 let ledger: LocalClient
-let app: Hono
+let app: Hono<CredlyEnv>
 beforeEach(() => {
   ledger = createLocalClient({ database: ':memory:', config: adapterTestConfig })
   stream.chunks = 3
   stream.delayMs = 0
-  app = new Hono()
+  app = new Hono<CredlyEnv>()
   // The app's own auth, standing in for a session.
   app.use(async (c, next) => {
     const id = c.req.header('x-test-user')

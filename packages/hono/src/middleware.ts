@@ -14,6 +14,14 @@ import { createMiddleware } from 'hono/factory'
 /** The variables `credly()` sets: `c.var.credly`. */
 export type CredlyVariables = { credly: RequestCredly }
 
+/**
+ * The env of an app (or sub-app) whose routes all run behind `credly()`:
+ * `new Hono<CredlyEnv>()`. Chaining (`new Hono().use(credly()).post(...)`) types `c.var.credly`
+ * too. Routes without the middleware do not see it, so they cannot read a `credly` that is not
+ * there.
+ */
+export type CredlyEnv = { Variables: CredlyVariables }
+
 /** Options of `credly()` for Hono. */
 export type CredlyHonoOptions = GateOptions & {
   /** @default a client from the environment (CREDLY_API_KEY..., or CREDLY_DATABASE) */
@@ -38,12 +46,10 @@ export type CredlyHonoOptions = GateOptions & {
  * app.post('/api/chat', (c) => streamText({ model, prompt, abortSignal: c.var.credly.signal }).toTextStreamResponse())
  * ```
  */
-export function credly(
-  options: CredlyHonoOptions = {},
-): MiddlewareHandler<{ Variables: CredlyVariables }> {
+export function credly(options: CredlyHonoOptions = {}): MiddlewareHandler<CredlyEnv> {
   const client = clientResolver(options.client)
   const user = options.user ?? defaultUser
-  return createMiddleware<{ Variables: CredlyVariables }>(async function credlyMiddleware(c, next) {
+  return createMiddleware<CredlyEnv>(async function credlyMiddleware(c, next) {
     const outcome = await gateRequest(
       { userId: user(c), signal: c.req.raw.signal, instance: c.req.path },
       await client(),
@@ -73,8 +79,4 @@ function defaultUser(c: Context): string | undefined {
   const user = c.get('user' as never) as { id?: unknown } | undefined
   const id = user?.id ?? c.get('userId' as never)
   return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined
-}
-
-declare module 'hono' {
-  interface ContextVariableMap extends CredlyVariables {}
 }

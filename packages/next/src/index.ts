@@ -1,2 +1,7 @@
 export type { RequestCredly } from 'credly'
-export { type WithCreditsContext, type WithCreditsOptions, withCredits } from './with-credits.ts'
+export {
+  type RouteContext,
+  type WithCreditsContext,
+  type WithCreditsOptions,
+  withCredits,
+} from './with-credits.ts'

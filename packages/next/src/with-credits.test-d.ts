@@ -15,3 +15,9 @@ const handler = withCredits<Request, RouteContext>(async (request, context) => {
 // What Next calls: the plain route context, no `credly` needed from the caller.
 expectTypeOf(handler).parameters.toEqualTypeOf<[Request, RouteContext]>()
 expectTypeOf(handler).returns.toEqualTypeOf<Promise<Response>>()
+
+// Without type arguments, the context still carries Next's params (the documented example).
+withCredits(async (_request, { credly, params }) => {
+  expectTypeOf(await params).toEqualTypeOf<Record<string, string | string[] | undefined>>()
+  return Response.json({ user: credly.userId })
+})

@@ -22,6 +22,14 @@ export type WithCreditsOptions<TRequest extends Request = Request> = GateOptions
   featureIdentifier?: string | ((request: TRequest) => string | undefined)
 }
 
+/**
+ * Next's route context: the dynamic segments of the route, e.g. `RouteContext<{ slug: string }>`
+ * for `app/api/chat/[slug]/route.ts`.
+ */
+export type RouteContext<TParams = Record<string, string | string[] | undefined>> = {
+  params: Promise<TParams>
+}
+
 /** The handler's second argument: Next's route context plus `credly`. */
 export type WithCreditsContext<TContext> = TContext & { credly: RequestCredly }
 
@@ -40,7 +48,7 @@ export type WithCreditsContext<TContext> = TContext & { credly: RequestCredly }
  * )
  * ```
  */
-export function withCredits<TRequest extends Request = Request, TContext = unknown>(
+export function withCredits<TRequest extends Request = Request, TContext = RouteContext>(
   handler: (
     request: TRequest,
     context: WithCreditsContext<TContext>,

@@ -183,10 +183,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
  * Applies missing migrations. Each runs in a transaction that first inserts its version: a
  * second instance starting at once blocks on that row, then sees it committed and moves on.
  */
-export async function migrate(
-  connect: () => Promise<pg.PoolClient>,
-  schema: string,
-): Promise<void> {
+async function migrate(connect: () => Promise<pg.PoolClient>, schema: string): Promise<void> {
   const client = await connect()
   try {
     for (let attempt = 1; ; attempt++) {
