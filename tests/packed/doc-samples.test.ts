@@ -1,0 +1,136 @@
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createPackedApp, type PackedApp, typecheck } from './packed-app.ts'
+
+/**
+ * Every TypeScript sample in README.md and docs/ compiles against the packed packages with
+ * TypeScript 5.x, `strict` and `skipLibCheck: false`, under `nodenext` and `bundler` resolution,
+ * so the docs cannot drift from the types. A sample names what it uses; the few names a sample
+ * takes from the page around it (the app's `openai` provider, its auth, a wrapped `model`) are
+ * declared for it below, and only when the sample does not declare them itself.
+ */
+const root = new URL('../../', import.meta.url).pathname
+
+/** Declarations of what samples take from their page, by name. */
+const context: Record<string, (sample: string) => string> = {
+  openai: (sample) =>
+    /from '(ai|@credly\/ai-sdk)'/.test(sample)
+      ? `declare const openai: import('@ai-sdk/openai').OpenAIProvider`
+      : // The official OpenAI SDK's client, as much of it as the README uses.
+        `declare const openai: { chat: { completions: { create(body: { model: string; messages: unknown[] }): Promise<{ usage: { prompt_tokens: number; completion_tokens: number } }> } } }`,
+  messages: () => `declare const messages: Array<{ role: 'user'; content: string }>`,
+  credly: () => `declare const credly: import('credly').CredlyClient`,
+  prompt: () => 'declare const prompt: string',
+  model: () => `declare const model: import('ai').LanguageModel`,
+  yourAuth: () => `declare const yourAuth: import('express').RequestHandler`,
+  auth: () => 'declare function auth(): Promise<{ user?: { id?: string } } | null>',
+}
+
+type Sample = { file: string; line: number; code: string }
+
+function markdownFiles(): string[] {
+  const docs = readdirSync(join(root, 'docs'), { recursive: true, encoding: 'utf8' })
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => join(root, 'docs', name))
+  return [join(root, 'README.md'), ...docs]
+}
+
+function samples(): Sample[] {
+  const found: Sample[] = []
+  for (const file of markdownFiles()) {
+    const text = readFileSync(file, 'utf8')
+    for (const match of text.matchAll(/```(?:ts|typescript)\n([\s\S]*?)```/g)) {
+      found.push({
+        file: relative(root, file),
+        line: text.slice(0, match.index).split('\n').length + 1,
+        code: match[1] as string,
+      })
+    }
+  }
+  return found
+}
+
+/** The sample as a module, with the page's context it does not declare itself. */
+function asModule(sample: Sample): string {
+  const declared = new Set(
+    [
+      ...sample.code.matchAll(/\bimport\s+(?:type\s+)?(?:(\w+)\s*,?\s*)?(?:\{([^}]*)\})?\s*from/g),
+    ].flatMap((match) => [
+      match[1],
+      ...(match[2] ?? '').split(',').map((part) =>
+        part
+          .replace(/\btype\b/, '')
+          .trim()
+          .split(/\s+as\s+/)
+          .pop(),
+      ),
+    ]),
+  )
+  for (const match of sample.code.matchAll(/\b(?:const|let|function)\s+(\w+)/g))
+    declared.add(match[1])
+  const prelude = Object.entries(context)
+    .filter(([name]) => !declared.has(name) && new RegExp(`\\b${name}\\b`).test(sample.code))
+    .map(([, declare]) => declare(sample.code))
+  // The declarations go after the sample, so its lines keep their numbers in errors.
+  return `${sample.code}\n${prelude.join('\n')}\nexport {}\n`
+}
+
+describe('the docs', () => {
+  let app: PackedApp
+  const found = samples()
+  beforeAll(async () => {
+    app = await createPackedApp()
+    const folder = join(app.dir, 'samples')
+    mkdirSync(folder)
+    found.forEach((sample, index) => {
+      writeFileSync(join(folder, `sample-${index}.ts`), asModule(sample))
+    })
+    const options = {
+      strict: true,
+      skipLibCheck: false,
+      noEmit: true,
+      target: 'es2023',
+      lib: ['es2023', 'dom'],
+      types: ['node'],
+    }
+    writeFileSync(
+      join(app.dir, 'tsconfig.nodenext.json'),
+      JSON.stringify({
+        compilerOptions: { ...options, module: 'nodenext', moduleResolution: 'nodenext' },
+        include: ['samples/*.ts'],
+      }),
+    )
+    writeFileSync(
+      join(app.dir, 'tsconfig.bundler.json'),
+      JSON.stringify({
+        compilerOptions: { ...options, module: 'esnext', moduleResolution: 'bundler' },
+        include: ['samples/*.ts'],
+      }),
+    )
+  })
+  afterAll(() => {
+    if (app && !process.env.CREDLY_KEEP_PACKED_APP)
+      rmSync(app.dir, { recursive: true, force: true })
+  })
+
+  it('has TypeScript samples to check', () => {
+    expect(found.length).toBeGreaterThanOrEqual(10)
+  })
+
+  it.each(['nodenext', 'bundler'])(
+    'every TypeScript sample type-checks against the packed packages (%s, TypeScript 5)',
+    async (resolution) => {
+      const output = await typecheck(app, `tsconfig.${resolution}.json`)
+      // Point each error at the Markdown line it comes from.
+      const located = output.replace(
+        /samples\/sample-(\d+)\.ts\((\d+),(\d+)\)/g,
+        (_, index, line) => {
+          const sample = found[Number(index)] as Sample
+          return `${sample.file}:${sample.line + Number(line) - 1}`
+        },
+      )
+      expect(located).toBe('')
+    },
+  )
+})
