@@ -355,18 +355,6 @@ async function serveCommand(
     await store.close()
     throw error
   }
-  logger.info('listening', {
-    url: server.url,
-    database: redact(database),
-    store: store.kind,
-    version: VERSION,
-    limits: {
-      rate_limit_per_minute: rateLimit,
-      failed_auth_limit_per_minute: failedAuthLimit,
-      ...limits,
-    },
-  })
-
   return new Promise<number>((resolve) => {
     let stopping = false
     const stop = (signal: string) => {
@@ -388,6 +376,18 @@ async function serveCommand(
     const onInt = () => stop('SIGINT')
     signals.on('SIGTERM', onTerm)
     signals.on('SIGINT', onInt)
+    // Said only once the signals are handled: whoever waits for this line may stop us at once.
+    logger.info('listening', {
+      url: server.url,
+      database: redact(database),
+      store: store.kind,
+      version: VERSION,
+      limits: {
+        rate_limit_per_minute: rateLimit,
+        failed_auth_limit_per_minute: failedAuthLimit,
+        ...limits,
+      },
+    })
   })
 }
 
