@@ -39,6 +39,11 @@ else
     npm install --global --prefix "$dir" --globalconfig "$(npm config get globalconfig 2>/dev/null)" \
       --no-fund --no-audit --loglevel=error "node@$NODE_VERSION" "pnpm@$PNPM_VERSION" >&2
   fi
+  # npm run by this Node takes its prefix, and so its global config, from the Node binary: keep
+  # the machine's (its CA settings) for the npm calls of the tests (tests/packed).
+  if [ -z "${NPM_CONFIG_GLOBALCONFIG:-}" ] && command -v npm >/dev/null 2>&1; then
+    NPM_CONFIG_GLOBALCONFIG=$(npm config get globalconfig 2>/dev/null) && export NPM_CONFIG_GLOBALCONFIG
+  fi
   export PATH="$dir/bin:$PATH"
   say "using node $(node --version) and pnpm $(pnpm --version) from $dir"
 fi

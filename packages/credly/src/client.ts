@@ -35,6 +35,12 @@ import {
   transactionSchema,
 } from './schemas/transactions.ts'
 import {
+  type UsageQuery,
+  type UsageReport,
+  usageQuerySchema,
+  usageReportSchema,
+} from './schemas/usage.ts'
+import {
   type BalanceResponse,
   balanceResponseSchema,
   type ChangeUserTierRequest,
@@ -126,6 +132,11 @@ export interface CredlyClient {
     query?: ListTransactionsQuery,
     options?: RequestOptions,
   ): Promise<Page<Transaction>>
+  /**
+   * Calls, credits charged and refunded, tokens by kind and refusals over a time range, grouped
+   * by `day`, `hour`, `model`, `feature`, `user` or `tier`: `getUsage({ group_by: ['day', 'model'] })`.
+   */
+  getUsage(query?: UsageQuery, options?: RequestOptions): Promise<UsageReport>
   /** One transaction: `getTransaction('txn_123')` or `getTransaction({ id: 'txn_123' })`. */
   getTransaction(transaction: TransactionLookup, options?: RequestOptions): Promise<Transaction>
 }
@@ -374,6 +385,18 @@ export function createClient(options: ClientOptions = {}): CredlyClient {
         },
         callOptions,
       ),
+    getUsage: async (query = {}, callOptions) => {
+      const input = parseOrThrow(usageQuerySchema, query, 'getUsage query')
+      return call(
+        {
+          method: 'GET',
+          path: '/v1/usage',
+          query: { ...input, group_by: input.group_by?.join(',') },
+          response: usageReportSchema,
+        },
+        callOptions,
+      )
+    },
     getTransaction: async (transaction, callOptions) => {
       const id = transactionIdOf(transaction, 'getTransaction')
       return call(

@@ -128,6 +128,7 @@ export function createLocalClient(options: LocalClientOptions): LocalClient {
       ledger.grantCredits(id, request, callOptions),
     ),
     getTransactions: scoped((id, query) => ledger.listTransactions(id, query)),
+    getUsage: scoped((id, query) => ledger.getUsage(id, query)),
     getTransaction: scoped((id, transaction: TransactionLookup) =>
       ledger.getTransaction(id, transactionIdOf(transaction, 'getTransaction')),
     ),

@@ -10,6 +10,7 @@ import { errorToProblem, problemResponse, sendProblem } from './problems.ts'
 import { type ApiRateLimit, rateLimit } from './rate-limit.ts'
 import type { RouteRegistry } from './route.ts'
 import { registerProjectRoutes } from './routes/project.ts'
+import { registerReportRoutes } from './routes/reports.ts'
 import { registerSystemRoutes } from './routes/system.ts'
 import { registerTransactionRoutes } from './routes/transactions.ts'
 import { registerUsageRoutes } from './routes/usage.ts'
@@ -91,6 +92,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
 
   const deps: RouteDeps = { app, registry, ledger: options.ledger, metrics }
   registerUsageRoutes(deps)
+  registerReportRoutes(deps)
   registerUserRoutes(deps)
   registerTransactionRoutes(deps)
   registerProjectRoutes(deps)

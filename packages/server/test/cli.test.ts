@@ -400,6 +400,46 @@ describe('credly keys, users and verify', () => {
     )
   }, 60_000)
 
+  it('usage prints a table, JSON or CSV of a range grouped as asked', async () => {
+    const created = JSON.parse(
+      (await run('init', '--config', configPath, '--database', database, '--json')).stdout,
+    )
+    const { createLedger, createSqliteStore } = await import('@credly/ledger')
+    const store = createSqliteStore({ path: database })
+    const ledger = createLedger({ store })
+    await ledger.createUser(created.project_id, { user_id: 'ann' })
+    for (const tokens of [1_000_000, 3_000_000]) {
+      const start = await ledger.startUsage(created.project_id, { user_id: 'ann', model: 'gpt-4o' })
+      await ledger.completeUsage(created.project_id, {
+        transaction_id: start.transaction_id as string,
+        success: true,
+        finalized_tokens: { output_tokens: tokens },
+      })
+    }
+    await store.close()
+
+    const table = await run('usage', '--group-by', 'model', '--database', database)
+    expect(table.code).toBe(0)
+    const lines = table.stdout.trim().split('\n')
+    expect(lines[1]).toMatch(/^model\s+calls\s+credits_charged/)
+    expect(lines[2]).toMatch(/^gpt-4o\s+2\s+40\s/)
+    const json = JSON.parse((await run('usage', '--database', database, '--json')).stdout)
+    expect(json.totals).toMatchObject({
+      calls: 2,
+      credits_charged: 40,
+      tokens: { output: 4_000_000 },
+    })
+    const csv = (await run('usage', '--group-by', 'day,model', '--csv', '--database', database))
+      .stdout
+    expect(csv.split('\r\n')[0]).toBe(
+      'day,model,calls,credits_charged,credits_refunded,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,reasoning_tokens,refused_insufficient_credits,refused_rate_limited',
+    )
+    expect(csv.split('\r\n')[1]).toMatch(/^\d{4}-\d{2}-\d{2},gpt-4o,2,40,0,0,0,0,4000000,0,0,0$/)
+    const bad = await run('usage', '--group-by', 'week', '--database', database)
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toContain('group_by')
+  }, 30_000)
+
   it('verify reports a project it cannot read, and still checks the others', async () => {
     const { createLedger, createSqliteStore } = await import('@credly/ledger')
     const store = createSqliteStore({ path: database })

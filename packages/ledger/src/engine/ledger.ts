@@ -30,6 +30,8 @@ import {
   startUsageRequestSchema,
   type Transaction,
   transactionIdSchema,
+  type UsageQuery,
+  type UsageReport,
   type User,
   userIdSchema,
   ValidationError,
@@ -52,6 +54,7 @@ import {
 import { Book } from './book.ts'
 import { once, requestHash } from './idempotency.ts'
 import { notPending, reserve, settle, settleDue } from './reservations.ts'
+import { usageReport } from './usage-report.ts'
 import { changeTier, deleteUser, insertUser } from './users.ts'
 import { type VerifyReport, verifyProject } from './verify.ts'
 import { decodeCursor, encodeCursor, toGrant, toTransaction, toUser } from './wire.ts'
@@ -120,6 +123,8 @@ export interface Ledger {
     options?: WriteOptions,
   ): Promise<Grant>
   getTransaction(projectId: string, transactionId: string): Promise<Transaction>
+  /** Calls, credits, tokens and refusals over a time range, grouped (see `UsageQuery`). */
+  getUsage(projectId: string, query?: UsageQuery): Promise<UsageReport>
   listTransactions(projectId: string, query?: ListTransactionsQuery): Promise<Page<Transaction>>
   /**
    * Does ahead of time what every access does lazily: expires reservations and grants and
@@ -523,6 +528,13 @@ export function createLedger(options: LedgerOptions): Ledger {
         )
       }
       return toTransaction(row)
+    },
+
+    async getUsage(projectId, query = {}) {
+      return store.read(async (tx) => {
+        await loadProject(tx, projectId)
+        return usageReport(tx, projectId, query, clock.now())
+      })
     },
 
     async listTransactions(projectId, query = {}) {

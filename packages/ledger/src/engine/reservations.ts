@@ -71,22 +71,36 @@ export async function reserve(book: Book, input: StartInput): Promise<StartUsage
   const amount = priceTokens(price, input.provisional_tokens)
   // A refusal's message becomes the detail of a 402 or 429 behind its title, so it does not
   // repeat the title ("Insufficient credits: Insufficient credits: ...").
-  const refusal = (
+  const refusal = async (
     reason: 'insufficient_credits' | 'rate_limited',
     message: string,
     retryAfter: number | null,
     rateLimit: StartUsageResponse['rate_limit'] = null,
-  ): StartUsageResponse => ({
-    transaction_id: null,
-    continue: false,
-    balance: toCredits(book.user.available),
-    credits_used: 0,
-    credits_required: toCredits(amount),
-    message,
-    reason,
-    retry_after_seconds: retryAfter,
-    rate_limit: rateLimit,
-  })
+  ): Promise<StartUsageResponse> => {
+    // Kept for usage reports: who was refused what, and why.
+    await book.tx.insertRefusal({
+      project_id: book.user.project_id,
+      user_ref: book.user.ref,
+      user_id: book.user.user_id,
+      tier_id: book.user.tier_id,
+      model: input.model,
+      feature_identifier: input.feature_identifier ?? null,
+      reason,
+      credits_required: amount,
+      at: book.now,
+    })
+    return {
+      transaction_id: null,
+      continue: false,
+      balance: toCredits(book.user.available),
+      credits_used: 0,
+      credits_required: toCredits(amount),
+      message,
+      reason,
+      retry_after_seconds: retryAfter,
+      rate_limit: rateLimit,
+    }
+  }
 
   const limit = configuredTier(book.config, book.user.tier_id)?.rate_limit
   if (limit) {
@@ -127,6 +141,7 @@ export async function reserve(book: Book, input: StartInput): Promise<StartUsage
     project_id: book.user.project_id,
     user_ref: book.user.ref,
     user_id: book.user.user_id,
+    tier_id: book.user.tier_id,
     model: input.model,
     feature_identifier: input.feature_identifier ?? null,
     status: 'pending',

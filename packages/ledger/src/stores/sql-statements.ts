@@ -1,3 +1,4 @@
+import type { UsageDimension } from 'credly'
 import { MAX_MICRO } from '../money.ts'
 import type {
   ApiKeyRow,
@@ -7,6 +8,8 @@ import type {
   StoreReader,
   StoreWriter,
   TransactionRow,
+  UsageSums,
+  UsageSumsQuery,
   UserRow,
 } from './store.ts'
 
@@ -38,6 +41,9 @@ export function createSqlReader(db: SqlExecutor): StoreReader {
     async getProject(id) {
       const row = await get('SELECT * FROM projects WHERE id = ?', [id])
       return row && toProjectRow(row)
+    },
+    async usageReport(query) {
+      return usageReport(db, query)
     },
     async getUser(projectId, userId) {
       const row = await get(
@@ -301,22 +307,35 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
     },
     async insertTransaction(row) {
       await db.run(
-        `INSERT INTO transactions (id, project_id, user_ref, user_id, model, feature_identifier, status,
-           reserved, used, provisional_tokens, finalized_tokens, price, estimated, created_at, completed_at,
-           expires_at, hold_parts, complete_hash, complete_result)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO transactions (${TRANSACTION_COLUMNS.join(', ')})
+         VALUES (${TRANSACTION_COLUMNS.map(() => '?').join(', ')})`,
         transactionValues(row),
       )
     },
     async updateTransaction(row) {
       const [id, ...rest] = transactionValues(row)
       await db.run(
-        `UPDATE transactions SET project_id = ?, user_ref = ?, user_id = ?, model = ?, feature_identifier = ?,
-           status = ?, reserved = ?, used = ?, provisional_tokens = ?, finalized_tokens = ?, price = ?,
-           estimated = ?, created_at = ?, completed_at = ?, expires_at = ?, hold_parts = ?, complete_hash = ?,
-           complete_result = ?
-         WHERE id = ?`,
+        `UPDATE transactions SET ${TRANSACTION_COLUMNS.slice(1)
+          .map((column) => `${column} = ?`)
+          .join(', ')} WHERE id = ?`,
         [...rest, id as SqlValue],
+      )
+    },
+    async insertRefusal(row) {
+      await db.run(
+        `INSERT INTO refusals (project_id, user_ref, user_id, tier_id, model, feature_identifier, reason,
+           credits_required, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          row.project_id,
+          row.user_ref,
+          row.user_id,
+          row.tier_id,
+          row.model,
+          row.feature_identifier,
+          row.reason,
+          row.credits_required,
+          row.at,
+        ],
       )
     },
     async appendJournal(entries) {
@@ -449,6 +468,7 @@ function toTransactionRow(row: SqlRow): TransactionRow {
     project_id: row.project_id as string,
     user_ref: row.user_ref as string,
     user_id: row.user_id as string,
+    tier_id: (row.tier_id as string | null) ?? null,
     model: row.model as string,
     feature_identifier: (row.feature_identifier as string | null) ?? null,
     status: row.status as TransactionRow['status'],
@@ -467,9 +487,40 @@ function toTransactionRow(row: SqlRow): TransactionRow {
   }
 }
 
+/** The columns of a transaction row, in the order of `transactionValues`. */
+const TRANSACTION_COLUMNS = [
+  'id',
+  'project_id',
+  'user_ref',
+  'user_id',
+  'model',
+  'feature_identifier',
+  'status',
+  'reserved',
+  'used',
+  'provisional_tokens',
+  'finalized_tokens',
+  'price',
+  'estimated',
+  'created_at',
+  'completed_at',
+  'expires_at',
+  'hold_parts',
+  'complete_hash',
+  'complete_result',
+  'tier_id',
+  'input_tokens',
+  'cached_input_tokens',
+  'cache_write_tokens',
+  'output_tokens',
+  'reasoning_tokens',
+]
+
 function transactionValues(row: TransactionRow): SqlValue[] {
   const text = (value: unknown) =>
     value === null || value === undefined ? null : JSON.stringify(value)
+  // The finalized counts also as columns, which usage reports add up.
+  const tokens = row.finalized_tokens ?? {}
   return [
     row.id,
     row.project_id,
@@ -491,5 +542,148 @@ function transactionValues(row: TransactionRow): SqlValue[] {
     JSON.stringify(row.hold_parts),
     row.complete_hash,
     text(row.complete_result),
+    row.tier_id,
+    tokens.input_tokens ?? 0,
+    tokens.cached_input_tokens ?? 0,
+    tokens.cache_write_tokens ?? 0,
+    tokens.output_tokens ?? 0,
+    tokens.reasoning_tokens ?? 0,
   ]
 }
+
+/** The SQL of each usage dimension, the same on SQLite and PostgreSQL (integer division). */
+const DIMENSION_SQL: Record<UsageDimension, { transactions: string; refusals: string }> = {
+  day: {
+    transactions: '(created_at / 86400000) * 86400000',
+    refusals: '(at / 86400000) * 86400000',
+  },
+  hour: { transactions: '(created_at / 3600000) * 3600000', refusals: '(at / 3600000) * 3600000' },
+  model: { transactions: 'model', refusals: 'model' },
+  feature: { transactions: 'feature_identifier', refusals: 'feature_identifier' },
+  user: { transactions: 'user_id', refusals: 'user_id' },
+  tier: { transactions: 'tier_id', refusals: 'tier_id' },
+}
+
+/**
+ * Every sum in two parts, `x / 1e6` and `x % 1e6`, each far from overflowing a 64-bit integer
+ * over any number of rows; joined exactly in BigInt. (SQLite's SUM of integers fails on
+ * overflow; a project's totals can pass 2^63 micro-credits only in theory, but a report must not
+ * fail for it.)
+ */
+function splitSum(expression: string, alias: string): string {
+  return `CAST(SUM((${expression}) / 1000000) AS TEXT) AS ${alias}_whole, CAST(SUM((${expression}) % 1000000) AS TEXT) AS ${alias}_part`
+}
+
+function joinSum(row: SqlRow, alias: string): bigint {
+  const part = (value: unknown) => BigInt(String(value ?? '0').replace(/\.0*$/, ''))
+  return part(row[`${alias}_whole`]) * 1_000_000n + part(row[`${alias}_part`])
+}
+
+async function usageReport(db: SqlExecutor, query: UsageSumsQuery): Promise<UsageSums[]> {
+  const filters: Array<[string, SqlValue | undefined]> = [
+    ['user_id = ?', query.user_id],
+    ['model = ?', query.model],
+    ['feature_identifier = ?', query.feature_identifier],
+  ]
+  const present = filters.filter(([, value]) => value !== undefined)
+  const where = (time: string) => ({
+    sql: [
+      'project_id = ?',
+      `${time} >= ?`,
+      `${time} < ?`,
+      ...present.map(([clause]) => clause),
+    ].join(' AND '),
+    params: [
+      query.project_id,
+      query.from,
+      query.to,
+      ...present.map(([, value]) => value as SqlValue),
+    ],
+  })
+  const dimensions = query.group_by
+  const select = (table: 'transactions' | 'refusals') =>
+    dimensions.map((dimension) => `${DIMENSION_SQL[dimension][table]} AS d_${dimension}`)
+  const groupBy = (table: 'transactions' | 'refusals') =>
+    dimensions.length === 0
+      ? ''
+      : ` GROUP BY ${dimensions.map((d) => DIMENSION_SQL[d][table]).join(', ')}`
+
+  const calls = where('created_at')
+  const callRows = await db.all(
+    `SELECT ${[
+      ...select('transactions'),
+      'COUNT(*) AS calls',
+      splitSum('used', 'charged'),
+      splitSum(
+        "CASE WHEN status <> 'pending' AND reserved > used THEN reserved - used ELSE 0 END",
+        'refunded',
+      ),
+      ...TOKEN_KINDS.map((kind) => splitSum(`${kind}_tokens`, kind)),
+    ].join(', ')} FROM transactions WHERE ${calls.sql}${groupBy('transactions')}`,
+    calls.params,
+  )
+  const refused = where('at')
+  const refusalRows = await db.all(
+    `SELECT ${[
+      ...select('refusals'),
+      "SUM(CASE WHEN reason = 'insufficient_credits' THEN 1 ELSE 0 END) AS insufficient",
+      "SUM(CASE WHEN reason = 'rate_limited' THEN 1 ELSE 0 END) AS limited",
+    ].join(', ')} FROM refusals WHERE ${refused.sql}${groupBy('refusals')}`,
+    refused.params,
+  )
+
+  const groups = new Map<string, UsageSums>()
+  const groupOf = (row: SqlRow): UsageSums => {
+    const key = Object.fromEntries(
+      dimensions.map((dimension) => {
+        const value = row[`d_${dimension}`]
+        return [
+          dimension,
+          value === null || value === undefined
+            ? null
+            : dimension === 'day' || dimension === 'hour'
+              ? Number(value)
+              : String(value),
+        ]
+      }),
+    )
+    const id = JSON.stringify(key)
+    let group = groups.get(id)
+    if (!group) {
+      group = {
+        key,
+        calls: 0,
+        charged: 0n,
+        refunded: 0n,
+        tokens: { input: 0n, cached_input: 0n, cache_write: 0n, output: 0n, reasoning: 0n },
+        refused: { insufficient_credits: 0, rate_limited: 0 },
+      }
+      groups.set(id, group)
+    }
+    return group
+  }
+  for (const row of callRows) {
+    // Without GROUP BY an empty range still yields one row, of nothing.
+    if (Number(row.calls) === 0) continue
+    const group = groupOf(row)
+    group.calls = Number(row.calls)
+    group.charged = joinSum(row, 'charged')
+    group.refunded = joinSum(row, 'refunded')
+    group.tokens = {
+      input: joinSum(row, 'input'),
+      cached_input: joinSum(row, 'cached_input'),
+      cache_write: joinSum(row, 'cache_write'),
+      output: joinSum(row, 'output'),
+      reasoning: joinSum(row, 'reasoning'),
+    }
+  }
+  for (const row of refusalRows) {
+    const insufficient = Number(row.insufficient ?? 0)
+    const limited = Number(row.limited ?? 0)
+    if (insufficient + limited === 0) continue
+    groupOf(row).refused = { insufficient_credits: insufficient, rate_limited: limited }
+  }
+  return [...groups.values()]
+}
+
+const TOKEN_KINDS = ['input', 'cached_input', 'cache_write', 'output', 'reasoning'] as const

@@ -1,4 +1,10 @@
-import type { ModelPrice, ProjectConfig, TokenCounts, TransactionStatus } from 'credly'
+import type {
+  ModelPrice,
+  ProjectConfig,
+  TokenCounts,
+  TransactionStatus,
+  UsageDimension,
+} from 'credly'
 
 /*
  * What the ledger engine asks of a database. A store keeps rows and runs units of work
@@ -58,6 +64,8 @@ export type TransactionRow = {
   project_id: string
   user_ref: string
   user_id: string
+  /** The user's tier when the call started (null on rows older than the column). */
+  tier_id: string | null
   model: string
   feature_identifier: string | null
   status: TransactionStatus
@@ -140,6 +148,54 @@ export type ApiKeyRow = {
   revoked_at: number | null
 }
 
+/** A start the ledger refused, kept for usage reports (append-only, like the journal). */
+export type RefusalRow = {
+  project_id: string
+  user_ref: string
+  user_id: string
+  tier_id: string
+  model: string
+  feature_identifier: string | null
+  reason: 'insufficient_credits' | 'rate_limited'
+  /** What the call would have cost, micro-credits. */
+  credits_required: number
+  at: number
+}
+
+export type UsageSumsQuery = {
+  project_id: string
+  /** Transactions created at or after this time, ms. */
+  from: number
+  /** ... and before this one. */
+  to: number
+  group_by: UsageDimension[]
+  user_id?: string
+  model?: string
+  feature_identifier?: string
+}
+
+/**
+ * One group of a usage report, as the store adds it up: sums are BigInt (a project's totals may
+ * pass 2^53 micro-credits); `key` holds the group's value for each dimension asked for (a time
+ * bucket's start in ms for `day` and `hour`).
+ */
+export type UsageSums = {
+  key: Partial<Record<UsageDimension, string | number | null>>
+  calls: number
+  /** Micro-credits charged. */
+  charged: bigint
+  /** Micro-credits reserved and given back. */
+  refunded: bigint
+  tokens: {
+    input: bigint
+    cached_input: bigint
+    cache_write: bigint
+    output: bigint
+    reasoning: bigint
+  }
+  refused: { insufficient_credits: number; rate_limited: number }
+}
+
 export type UserListQuery = { project_id: string; limit: number; after?: string; tier_id?: string }
 
 export type TransactionListQuery = {
@@ -158,6 +214,8 @@ export type TransactionListQuery = {
 /** Reads that any unit of work may make. */
 export interface StoreReader {
   getProject(id: string): Promise<ProjectRow | undefined>
+  /** A project's calls and refusals in a time range, added up per group (see `UsageSums`). */
+  usageReport(query: UsageSumsQuery): Promise<UsageSums[]>
   /** The live (not deleted) user with this app id. */
   getUser(projectId: string, userId: string): Promise<UserRow | undefined>
   /** Live users in `user_id` order after the cursor. */
@@ -208,6 +266,7 @@ export interface StoreWriter extends StoreReader {
   insertBucket(row: BucketRow): Promise<void>
   updateBucketRemaining(id: string, remaining: number): Promise<void>
   insertTransaction(row: TransactionRow): Promise<void>
+  insertRefusal(row: RefusalRow): Promise<void>
   updateTransaction(row: TransactionRow): Promise<void>
   appendJournal(entries: JournalEntryInput[]): Promise<void>
   putIdempotency(row: IdempotencyRow): Promise<void>

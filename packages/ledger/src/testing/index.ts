@@ -15,5 +15,6 @@ export {
   refillsSuite,
   runStoreContract,
   twoPhaseSuite,
+  usageReportSuite,
   usersAndLimitsSuite,
 } from './store-contract/index.ts'

@@ -6,6 +6,8 @@ import {
   type ProjectConfig,
   projectConfigSchema,
   toFieldErrors,
+  type UsageDimension,
+  type UsageGroup,
   VERSION,
 } from 'credly'
 import { createApp } from '../app.ts'
@@ -23,6 +25,8 @@ Usage:
   credly init    --config FILE [--database PATH|URL] [--json] [--new-project]
   credly keys    create --scope admin|metering [--name NAME] | list | revoke KEY_ID   [--project ID] [--json]
   credly users   list | show USER_ID | grant USER_ID --credits N [--expires-at ISO] [--reason TEXT]   [--project ID] [--json]
+  credly usage   [--from ISO] [--to ISO] [--group-by day,model,...] [--interval hour|day]
+                 [--user ID] [--model M] [--feature F] [--json|--csv] [--project ID]
   credly verify  [--database PATH|URL] [--project ID]
   credly migrate [--database PATH|URL]
 
@@ -44,6 +48,8 @@ init    creates a project from a config file and prints its admin and metering k
 keys    creates, lists or revokes the project's API keys (secrets are shown only on create).
 users   lists users, shows one, or grants credits (a top-up).
 Lists print a table; --json prints JSON instead.
+usage   adds up calls, credits, tokens and refusals over a time range (default: the last 30
+        days), grouped by day, hour, model, feature, user or tier.
 verify  recomputes every balance from the journal; exits 1 if anything differs.
 migrate applies missing schema migrations (serve and every command also do so on start;
         instances starting together are safe).
@@ -86,6 +92,8 @@ export async function runCli(
         return await keysCommand(rest, output)
       case 'users':
         return await usersCommand(rest, output)
+      case 'usage':
+        return await usageCommand(rest, output)
       case 'verify':
         return await verifyCommand(rest, output)
       case 'migrate':
@@ -513,6 +521,94 @@ async function usersCommand(args: string[], output: Output): Promise<number> {
   } finally {
     await store.close()
   }
+}
+
+async function usageCommand(args: string[], output: Output): Promise<number> {
+  const { values } = parse(args, {
+    from: { type: 'string' },
+    to: { type: 'string' },
+    'group-by': { type: 'string' },
+    interval: { type: 'string' },
+    user: { type: 'string' },
+    model: { type: 'string' },
+    feature: { type: 'string' },
+    json: { type: 'boolean' },
+    csv: { type: 'boolean' },
+    ...databaseOption,
+    ...projectOption,
+  })
+  const { ledger, store } = openLedger(values.database)
+  try {
+    const projectId = await resolveProject(ledger, values.project)
+    const report = await ledger.getUsage(projectId, {
+      from: values.from,
+      to: values.to,
+      group_by: values['group-by'],
+      interval: values.interval as 'hour' | 'day' | undefined,
+      user_id: values.user,
+      model: values.model,
+      feature_identifier: values.feature,
+    })
+    if (values.json) {
+      output.out(`${JSON.stringify(report, null, 2)}\n`)
+      return 0
+    }
+    const fields = usageColumns(report.group_by)
+    const rows = [
+      ...report.data,
+      ...(report.data.length > 1 ? [{ ...report.totals, total: true }] : []),
+    ]
+    const cells = rows.map((row) =>
+      fields.map(([, read]) => read(row as UsageGroup & { total?: boolean })),
+    )
+    const headings = fields.map(([heading]) => heading)
+    if (values.csv) {
+      output.out(csv([headings, ...cells]))
+      return 0
+    }
+    output.out(`${report.from} to ${report.to}\n`)
+    output.out(table(headings, cells))
+    return 0
+  } finally {
+    await store.close()
+  }
+}
+
+/** The columns of a usage table or CSV: the dimensions grouped by, then the figures. */
+function usageColumns(
+  groupBy: UsageDimension[],
+): Array<[string, (row: UsageGroup & { total?: boolean }) => string]> {
+  const dimension: Record<UsageDimension, keyof UsageGroup> = {
+    day: 'day',
+    hour: 'hour',
+    model: 'model',
+    feature: 'feature_identifier',
+    user: 'user_id',
+    tier: 'tier_id',
+  }
+  return [
+    ...groupBy.map((name, index): [string, (row: UsageGroup & { total?: boolean }) => string] => [
+      dimension[name],
+      (row) => (row.total ? (index === 0 ? 'total' : '') : String(row[dimension[name]] ?? '')),
+    ]),
+    ['calls', (row) => String(row.calls)],
+    ['credits_charged', (row) => String(row.credits_charged)],
+    ['credits_refunded', (row) => String(row.credits_refunded)],
+    ['input_tokens', (row) => String(row.tokens.input)],
+    ['cached_input_tokens', (row) => String(row.tokens.cached_input)],
+    ['cache_write_tokens', (row) => String(row.tokens.cache_write)],
+    ['output_tokens', (row) => String(row.tokens.output)],
+    ['reasoning_tokens', (row) => String(row.tokens.reasoning)],
+    ['refused_insufficient_credits', (row) => String(row.refusals.insufficient_credits)],
+    ['refused_rate_limited', (row) => String(row.refusals.rate_limited)],
+  ]
+}
+
+/** Rows as CSV (RFC 4180: fields with a comma, quote or line break are quoted). */
+function csv(rows: string[][]): string {
+  const field = (value: string) =>
+    /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value
+  return `${rows.map((row) => row.map(field).join(',')).join('\r\n')}\r\n`
 }
 
 async function verifyCommand(args: string[], output: Output): Promise<number> {

@@ -111,4 +111,36 @@ export const migrations: string[] = [
   );
   CREATE INDEX api_keys_project ON api_keys (project_id, created_at);
   `,
+  // Usage reports: the tier and token counts of each call as columns (kept from the finalized
+  // tokens), and the starts that were refused.
+  `
+  ALTER TABLE transactions ADD COLUMN tier_id TEXT,
+    ADD COLUMN input_tokens BIGINT NOT NULL DEFAULT 0,
+    ADD COLUMN cached_input_tokens BIGINT NOT NULL DEFAULT 0,
+    ADD COLUMN cache_write_tokens BIGINT NOT NULL DEFAULT 0,
+    ADD COLUMN output_tokens BIGINT NOT NULL DEFAULT 0,
+    ADD COLUMN reasoning_tokens BIGINT NOT NULL DEFAULT 0;
+  UPDATE transactions SET tier_id = users.tier_id FROM users WHERE users.ref = transactions.user_ref;
+  UPDATE transactions SET
+    input_tokens = COALESCE((finalized_tokens->>'input_tokens')::bigint, 0),
+    cached_input_tokens = COALESCE((finalized_tokens->>'cached_input_tokens')::bigint, 0),
+    cache_write_tokens = COALESCE((finalized_tokens->>'cache_write_tokens')::bigint, 0),
+    output_tokens = COALESCE((finalized_tokens->>'output_tokens')::bigint, 0),
+    reasoning_tokens = COALESCE((finalized_tokens->>'reasoning_tokens')::bigint, 0)
+    WHERE finalized_tokens IS NOT NULL;
+
+  CREATE TABLE refusals (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    project_id TEXT NOT NULL,
+    user_ref TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    tier_id TEXT NOT NULL,
+    model TEXT NOT NULL,
+    feature_identifier TEXT,
+    reason TEXT NOT NULL CHECK (reason IN ('insufficient_credits', 'rate_limited')),
+    credits_required BIGINT NOT NULL,
+    at BIGINT NOT NULL
+  );
+  CREATE INDEX refusals_project ON refusals (project_id, at);
+  `,
 ]

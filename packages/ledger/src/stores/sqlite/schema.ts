@@ -109,4 +109,35 @@ export const migrations: string[] = [
   ) STRICT;
   CREATE INDEX api_keys_project ON api_keys (project_id, created_at);
   `,
+  // Usage reports: the tier and token counts of each call as columns (kept from the finalized
+  // tokens), and the starts that were refused.
+  `
+  ALTER TABLE transactions ADD COLUMN tier_id TEXT;
+  ALTER TABLE transactions ADD COLUMN input_tokens INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE transactions ADD COLUMN cached_input_tokens INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE transactions ADD COLUMN cache_write_tokens INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE transactions ADD COLUMN output_tokens INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE transactions ADD COLUMN reasoning_tokens INTEGER NOT NULL DEFAULT 0;
+  UPDATE transactions SET
+    tier_id = (SELECT tier_id FROM users WHERE users.ref = transactions.user_ref),
+    input_tokens = COALESCE(json_extract(finalized_tokens, '$.input_tokens'), 0),
+    cached_input_tokens = COALESCE(json_extract(finalized_tokens, '$.cached_input_tokens'), 0),
+    cache_write_tokens = COALESCE(json_extract(finalized_tokens, '$.cache_write_tokens'), 0),
+    output_tokens = COALESCE(json_extract(finalized_tokens, '$.output_tokens'), 0),
+    reasoning_tokens = COALESCE(json_extract(finalized_tokens, '$.reasoning_tokens'), 0);
+
+  CREATE TABLE refusals (
+    id INTEGER PRIMARY KEY,
+    project_id TEXT NOT NULL,
+    user_ref TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    tier_id TEXT NOT NULL,
+    model TEXT NOT NULL,
+    feature_identifier TEXT,
+    reason TEXT NOT NULL CHECK (reason IN ('insufficient_credits', 'rate_limited')),
+    credits_required INTEGER NOT NULL,
+    at INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX refusals_project ON refusals (project_id, at);
+  `,
 ]

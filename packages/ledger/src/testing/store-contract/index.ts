@@ -5,6 +5,7 @@ import { noOverspendSuite } from './no-overspend.ts'
 import { propertiesSuite } from './properties.ts'
 import { refillsSuite } from './refills.ts'
 import { twoPhaseSuite } from './two-phase.ts'
+import { usageReportSuite } from './usage-report.ts'
 import { usersAndLimitsSuite } from './users-and-limits.ts'
 
 /** Runs every contract suite against a store. Call it from each store's test file. */
@@ -18,6 +19,7 @@ export function runStoreContract(
   refillsSuite(factory)
   usersAndLimitsSuite(factory)
   hostileInputSuite(factory)
+  usageReportSuite(factory)
   propertiesSuite(factory, { runs: options.propertyRuns })
 }
 
@@ -28,5 +30,6 @@ export {
   propertiesSuite,
   refillsSuite,
   twoPhaseSuite,
+  usageReportSuite,
   usersAndLimitsSuite,
 }

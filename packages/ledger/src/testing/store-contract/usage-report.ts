@@ -1,0 +1,192 @@
+import { ValidationError } from 'credly'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { type LedgerHarness, openHarness, type StoreFactory, verifyAndClose } from '../harness.ts'
+
+const DAY = 86_400_000
+
+/**
+ * Usage reports add up the ledger's own records (transactions and refused starts), the same on
+ * every store: calls, credits charged and refunded, tokens by kind, refusals, grouped.
+ */
+export function usageReportSuite(factory: StoreFactory): void {
+  describe('usage reports', () => {
+    let h: LedgerHarness
+    const day1 = '2026-01-31'
+    const day2 = '2026-02-01'
+    beforeEach(async () => {
+      h = await openHarness(factory) // the clock starts at 2026-01-31T12:00Z
+      const { ledger, projectId } = h
+      await ledger.createUser(projectId, { user_id: 'ann' }) // free: 100 credits
+      await ledger.createUser(projectId, { user_id: 'bob', tier_id: 'limited' }) // 50 a minute
+      const complete = (id: string | null, finalized_tokens: object) =>
+        ledger.completeUsage(projectId, {
+          transaction_id: id as string,
+          success: true,
+          finalized_tokens,
+        })
+
+      // Day 1: two calls of ann's, a refusal for each reason.
+      const chat = await ledger.startUsage(projectId, {
+        user_id: 'ann',
+        model: 'unit',
+        feature_identifier: 'chat',
+        provisional_tokens: { output_tokens: 10 },
+      })
+      await complete(chat.transaction_id, { input_tokens: 3, output_tokens: 5 }) // 8, refunds 2
+      h.clock.advance(60_000)
+      const search = await ledger.startUsage(projectId, {
+        user_id: 'ann',
+        model: 'o4-mini',
+        feature_identifier: 'search',
+      })
+      // 800k input at 1.1 + 200k cache writes at 2 + 60k output at 4.4 + 40k reasoning at 8.8
+      await complete(search.transaction_id, {
+        input_tokens: 1_000_000,
+        cache_write_tokens: 200_000,
+        output_tokens: 100_000,
+        reasoning_tokens: 40_000,
+      }) // 1.896
+      const broke = await ledger.startUsage(projectId, {
+        user_id: 'ann',
+        model: 'unit',
+        provisional_tokens: { output_tokens: 200 },
+      })
+      expect(broke.reason).toBe('insufficient_credits')
+      const limited = await ledger.startUsage(projectId, {
+        user_id: 'bob',
+        model: 'unit',
+        provisional_tokens: { output_tokens: 60 },
+      })
+      expect(limited.reason).toBe('rate_limited')
+
+      // Day 2: one settled call of bob's, one of ann's still pending.
+      h.clock.advance(DAY)
+      const bobs = await ledger.startUsage(projectId, {
+        user_id: 'bob',
+        model: 'unit',
+        provisional_tokens: { output_tokens: 20 },
+      })
+      await complete(bobs.transaction_id, { output_tokens: 20 })
+      await ledger.startUsage(projectId, {
+        user_id: 'ann',
+        model: 'unit',
+        provisional_tokens: { output_tokens: 5 },
+      })
+    })
+    afterEach(() => verifyAndClose(h))
+
+    it('adds up a range: calls, credits, tokens by kind and refusals', async () => {
+      const report = await h.ledger.getUsage(h.projectId, {
+        from: `${day1}T00:00:00.000Z`,
+        to: '2026-02-02T00:00:00.000Z',
+      })
+      expect(report).toEqual({
+        from: `${day1}T00:00:00.000Z`,
+        to: '2026-02-02T00:00:00.000Z',
+        group_by: [],
+        data: [expect.objectContaining({ calls: 4 })],
+        totals: {
+          calls: 4,
+          credits_charged: 29.896,
+          credits_refunded: 2,
+          tokens: {
+            input: 1_000_003,
+            cached_input: 0,
+            cache_write: 200_000,
+            output: 100_025,
+            reasoning: 40_000,
+          },
+          refusals: { insufficient_credits: 1, rate_limited: 1 },
+        },
+      })
+    })
+
+    it('groups by day, model, user, tier and feature, and filters', async () => {
+      const range = { from: `${day1}T00:00:00.000Z`, to: '2026-02-02T00:00:00.000Z' }
+      const byDay = await h.ledger.getUsage(h.projectId, { ...range, group_by: ['day'] })
+      expect(
+        byDay.data.map(({ day, calls, credits_charged, refusals }) => ({
+          day,
+          calls,
+          credits_charged,
+          refusals,
+        })),
+      ).toEqual([
+        {
+          day: day1,
+          calls: 2,
+          credits_charged: 9.896,
+          refusals: { insufficient_credits: 1, rate_limited: 1 },
+        },
+        {
+          day: day2,
+          calls: 2,
+          credits_charged: 20,
+          refusals: { insufficient_credits: 0, rate_limited: 0 },
+        },
+      ])
+
+      const byModelAndUser = await h.ledger.getUsage(h.projectId, {
+        ...range,
+        group_by: ['model', 'user'],
+      })
+      expect(
+        byModelAndUser.data.map(({ model, user_id, calls, credits_charged, refusals }) => [
+          model,
+          user_id,
+          calls,
+          credits_charged,
+          refusals.insufficient_credits + refusals.rate_limited,
+        ]),
+      ).toEqual([
+        ['o4-mini', 'ann', 1, 1.896, 0],
+        ['unit', 'ann', 2, 8, 1],
+        ['unit', 'bob', 1, 20, 1],
+      ])
+
+      const byTier = await h.ledger.getUsage(h.projectId, { ...range, group_by: ['tier'] })
+      expect(byTier.data.map(({ tier_id, calls }) => [tier_id, calls])).toEqual([
+        ['free', 3],
+        ['limited', 1],
+      ])
+      const byFeature = await h.ledger.getUsage(h.projectId, { ...range, group_by: ['feature'] })
+      expect(
+        byFeature.data.map(({ feature_identifier, calls }) => [feature_identifier, calls]),
+      ).toEqual([
+        [null, 2],
+        ['chat', 1],
+        ['search', 1],
+      ])
+
+      const ann = await h.ledger.getUsage(h.projectId, { ...range, user_id: 'ann' })
+      expect(ann.totals).toMatchObject({
+        calls: 3,
+        credits_charged: 9.896,
+        refusals: { insufficient_credits: 1, rate_limited: 0 },
+      })
+      const dayOne = await h.ledger.getUsage(h.projectId, {
+        from: `${day1}T00:00:00.000Z`,
+        to: `${day2}T00:00:00.000Z`,
+        interval: 'hour',
+        model: 'unit',
+      })
+      expect(dayOne.data.map(({ hour, calls }) => [hour, calls])).toEqual([
+        [`${day1}T12:00:00.000Z`, 1],
+      ])
+    })
+
+    it('defaults to the last 30 days, and refuses an empty range', async () => {
+      const report = await h.ledger.getUsage(h.projectId)
+      expect(Date.parse(report.to)).toBe(h.clock.now() + 1)
+      expect(report.totals.calls).toBe(4)
+      const error = await h.ledger
+        .getUsage(h.projectId, { from: `${day2}T00:00:00.000Z`, to: `${day1}T00:00:00.000Z` })
+        .catch((caught: unknown) => caught)
+      expect(ValidationError.isInstance(error)).toBe(true)
+      const bad = await h.ledger
+        .getUsage(h.projectId, { group_by: ['week'] } as never)
+        .catch((caught: unknown) => caught)
+      expect(ValidationError.isInstance(bad)).toBe(true)
+    })
+  })
+}
