@@ -79,6 +79,12 @@ export const tierSchema = z
     refill: refillSchema.optional(),
     rate_limit: rateLimitSchema.optional(),
     /**
+     * Credits a user of this tier may go below zero to start a call: a start goes through while
+     * the balance after its reservation stays at or above minus this. The debt is repaid first by
+     * the next credits. @default 0
+     */
+    overdraft: configCredits('overdraft').optional(),
+    /**
      * Whether a metering key may create users on this tier. Only admin keys may put a user on
      * any other tier than the default one (a leaked app key must not mint credits).
      * @default false

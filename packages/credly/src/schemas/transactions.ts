@@ -49,6 +49,12 @@ const startResponseFields = {
   credits_used: creditsSchema,
   /** What the provisional tokens cost: the credits the call needed, reserved or not. */
   credits_required: creditsSchema,
+  /**
+   * The most output tokens this call could reserve, given its provisional input tokens, the
+   * user's credits (and the tier's overdraft) and the rate limit's room: what "about 300 words
+   * left" is computed from. Null when the model's output is free. (Older servers omit it.)
+   */
+  affordable_output_tokens: z.number().int().nonnegative().nullable().optional(),
   message: z.string(),
   /** For `rate_limited`: when the window has room again. */
   retry_after_seconds: z.number().nonnegative().nullable(),

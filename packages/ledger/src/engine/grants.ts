@@ -49,6 +49,11 @@ export async function returnHoldPart(
   transactionId: string,
 ): Promise<void> {
   if (amount <= 0) return
+  if (part.bucket_id === null) {
+    // Held on the overdraft: what was not charged is no longer owed.
+    book.move('release', amount, `hold:${transactionId}`, 'debt', transactionId)
+    return
+  }
   const bucket = await book.bucket(part.bucket_id)
   if (book.isExpired(bucket)) {
     book.move('expire', amount, `hold:${transactionId}`, 'expired', transactionId, {

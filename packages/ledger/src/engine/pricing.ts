@@ -12,7 +12,38 @@ import { MAX_MICRO, outOfRange } from '../money.ts'
  * after scaling each price to an integer count of 1e-6 micro-credits.
  */
 export function priceTokens(price: ModelPrice, tokens: TokenCounts | null | undefined): number {
-  if (!tokens) return 0
+  const micro = (scaledCost(price, tokens) + 999_999n) / 1_000_000n
+  if (micro > BigInt(MAX_MICRO)) {
+    throw outOfRange(
+      `These token counts cost more than ${MAX_CREDITS} credits at this model's price, the most one call may be charged. Check the token counts sent.`,
+      'tokens',
+    )
+  }
+  return Number(micro)
+}
+
+/**
+ * The most output tokens a call can reserve within `budget` micro-credits, given the rest of its
+ * provisional tokens; null when output is free. Priced at the higher of the output and reasoning
+ * prices, so a capped call that reasons stays within what it reserved.
+ */
+export function affordableOutputTokens(
+  price: ModelPrice,
+  tokens: TokenCounts | null | undefined,
+  budget: number,
+): number | null {
+  const perToken = BigInt(Math.round(Math.max(price.output, price.reasoning ?? 0) * 1e6))
+  if (perToken === 0n) return null
+  const rest = scaledCost(price, { ...tokens, output_tokens: 0, reasoning_tokens: 0 })
+  const room = BigInt(Math.max(0, Math.floor(budget))) * 1_000_000n - rest
+  if (room <= 0n) return 0
+  const affordable = room / perToken
+  return affordable > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(affordable)
+}
+
+/** The exact cost of `tokens` in 1e-6 micro-credits (see `priceTokens`). */
+function scaledCost(price: ModelPrice, tokens: TokenCounts | null | undefined): bigint {
+  if (!tokens) return 0n
   const input = tokens.input_tokens ?? 0
   const cachedInput = tokens.cached_input_tokens ?? 0
   const cacheWrite = tokens.cache_write_tokens ?? 0
@@ -29,12 +60,5 @@ export function priceTokens(price: ModelPrice, tokens: TokenCounts | null | unde
   for (const [count, perMillion] of parts) {
     if (count > 0) scaled += BigInt(count) * BigInt(Math.round(perMillion * 1e6))
   }
-  const micro = (scaled + 999_999n) / 1_000_000n
-  if (micro > BigInt(MAX_MICRO)) {
-    throw outOfRange(
-      `These token counts cost more than ${MAX_CREDITS} credits at this model's price, the most one call may be charged. Check the token counts sent.`,
-      'tokens',
-    )
-  }
-  return Number(micro)
+  return scaled
 }

@@ -15,7 +15,7 @@ import type { TransactionRow } from '../stores/store.ts'
 import type { Book } from './book.ts'
 import { expireBuckets, returnHoldPart, spendFromBuckets } from './grants.ts'
 import { windowMs } from './periods.ts'
-import { priceTokens } from './pricing.ts'
+import { affordableOutputTokens, priceTokens } from './pricing.ts'
 import { applyDueRefills } from './refills.ts'
 
 export type StartInput = {
@@ -62,13 +62,20 @@ export function modelPrice(book: Book, model: string): ModelPrice {
 }
 
 /**
- * Reserves the price of the provisional tokens if the user's available credits cover it (or,
- * without provisional tokens, if they are above zero) and the tier's rate limit has room.
- * The caller holds the user's lock, so the check and the hold are one atomic step.
+ * Reserves the price of the provisional tokens if the user's available credits, plus the tier's
+ * overdraft, cover it (or, without provisional tokens, if they are above zero) and the tier's
+ * rate limit has room. The caller holds the user's lock, so the check and the hold are one atomic
+ * step. Either way the answer says how many output tokens the user could afford.
  */
 export async function reserve(book: Book, input: StartInput): Promise<StartUsageResponse> {
   const price = modelPrice(book, input.model)
   const amount = priceTokens(price, input.provisional_tokens)
+  const tier = configuredTier(book.config, book.user.tier_id)
+  // What a reservation may take: the available credits, and the tier's overdraft below zero.
+  const room = book.user.available + toMicro(tier?.overdraft ?? 0)
+  let windowRoom = Number.POSITIVE_INFINITY
+  const affordable = () =>
+    affordableOutputTokens(price, input.provisional_tokens, Math.min(room, windowRoom))
   // A refusal's message becomes the detail of a 402 or 429 behind its title, so it does not
   // repeat the title ("Insufficient credits: Insufficient credits: ...").
   const refusal = async (
@@ -95,6 +102,7 @@ export async function reserve(book: Book, input: StartInput): Promise<StartUsage
       balance: toCredits(book.user.available),
       credits_used: 0,
       credits_required: toCredits(amount),
+      affordable_output_tokens: affordable(),
       message,
       reason,
       retry_after_seconds: retryAfter,
@@ -102,12 +110,13 @@ export async function reserve(book: Book, input: StartInput): Promise<StartUsage
     }
   }
 
-  const limit = configuredTier(book.config, book.user.tier_id)?.rate_limit
+  const limit = tier?.rate_limit
   if (limit) {
     const window = windowMs(limit.per)
     const windowStart = Math.floor(book.now / window) * window
     const spent = await book.tx.sumSpendSince(book.user.ref, windowStart)
     const cap = toMicro(limit.credits)
+    windowRoom = cap - spent
     if (spent + amount > cap || (amount === 0 && spent >= cap)) {
       const retryAfter = Math.max(1, Math.ceil((windowStart + window - book.now) / 1000))
       return refusal(
@@ -119,23 +128,31 @@ export async function reserve(book: Book, input: StartInput): Promise<StartUsage
     }
   }
 
-  const available = book.user.available
-  if (amount > 0 ? available < amount : available <= 0) {
+  if (amount > 0 ? room < amount : room <= 0) {
     return refusal(
       'insufficient_credits',
-      `This call needs ${toCredits(amount)} credits; ${input.user_id} has ${toCredits(available)}.`,
+      `This call needs ${toCredits(amount)} credits; ${input.user_id} has ${toCredits(book.user.available)}${room > book.user.available ? ` (and an overdraft to ${toCredits(book.user.available - room)})` : ''}.`,
       null,
     )
   }
 
   const id = newId('transaction')
-  const { parts, uncovered } = await spendFromBuckets(book, amount, `hold:${id}`, 'reserve', id, {
-    model: input.model,
-    price,
-    tokens: input.provisional_tokens ?? null,
-  })
-  if (uncovered > 0)
-    throw new Error('ledger: available credits did not cover a reservation they allowed')
+  const affordableOutput = affordable()
+  const memo = { model: input.model, price, tokens: input.provisional_tokens ?? null }
+  const { parts, uncovered } = await spendFromBuckets(
+    book,
+    amount,
+    `hold:${id}`,
+    'reserve',
+    id,
+    memo,
+  )
+  if (uncovered > 0) {
+    // What the buckets could not cover is within the tier's overdraft (amount <= room, checked
+    // above under the user's lock): it is held against debt.
+    book.move('reserve', uncovered, 'debt', `hold:${id}`, id, { ...memo, overdraft: true })
+    parts.push({ bucket_id: null, amount: uncovered })
+  }
   const row: TransactionRow = {
     id,
     project_id: book.user.project_id,
@@ -166,6 +183,7 @@ export async function reserve(book: Book, input: StartInput): Promise<StartUsage
     balance: toCredits(book.user.available),
     credits_used: toCredits(amount),
     credits_required: toCredits(amount),
+    affordable_output_tokens: affordableOutput,
     message: amount > 0 ? `Reserved ${toCredits(amount)} credits.` : 'Allowed; nothing reserved.',
     reason: null,
     retry_after_seconds: null,

@@ -57,7 +57,11 @@ export type BucketRow = {
 }
 
 /** Which bucket a slice of a reservation's hold came from. */
-export type HoldPart = { bucket_id: string; amount: number }
+/**
+ * A slice of a reservation: taken from a bucket, or (`bucket_id: null`) from the tier's overdraft,
+ * that is, held against debt.
+ */
+export type HoldPart = { bucket_id: string | null; amount: number }
 
 export type TransactionRow = {
   id: string

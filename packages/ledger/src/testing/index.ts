@@ -14,6 +14,7 @@ export {
   propertiesSuite,
   refillsSuite,
   runStoreContract,
+  smallBalancesSuite,
   twoPhaseSuite,
   usageReportSuite,
   usersAndLimitsSuite,

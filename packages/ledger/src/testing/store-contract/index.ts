@@ -4,6 +4,7 @@ import { hostileInputSuite } from './hostile-input.ts'
 import { noOverspendSuite } from './no-overspend.ts'
 import { propertiesSuite } from './properties.ts'
 import { refillsSuite } from './refills.ts'
+import { smallBalancesSuite } from './small-balances.ts'
 import { twoPhaseSuite } from './two-phase.ts'
 import { usageReportSuite } from './usage-report.ts'
 import { usersAndLimitsSuite } from './users-and-limits.ts'
@@ -20,6 +21,7 @@ export function runStoreContract(
   usersAndLimitsSuite(factory)
   hostileInputSuite(factory)
   usageReportSuite(factory)
+  smallBalancesSuite(factory)
   propertiesSuite(factory, { runs: options.propertyRuns })
 }
 
@@ -29,6 +31,7 @@ export {
   noOverspendSuite,
   propertiesSuite,
   refillsSuite,
+  smallBalancesSuite,
   twoPhaseSuite,
   usageReportSuite,
   usersAndLimitsSuite,
