@@ -20,6 +20,16 @@ export type ReservationPolicy = {
   maxInputTokens?: number
   /** Replaces the built-in prompt estimate (about four characters a token). */
   estimateInputTokens?: (prompt: LanguageModelV4Prompt) => number
+  /**
+   * When the user cannot afford the whole reservation: `refuse` the call
+   * (`InsufficientCreditsError`), or `cap` it: reserve what the user can afford and lower the
+   * call's `maxOutputTokens` to it, so the provider stops at the user's last credit (the result's
+   * `providerMetadata.credly.capped` is true; the finish reason is usually `length`).
+   * @default "refuse"
+   */
+  onShort?: 'refuse' | 'cap'
+  /** With `onShort: 'cap'`: below this many affordable output tokens, refuse anyway. @default 256 */
+  minOutputTokens?: number
 }
 
 /** Options of `credlyMiddleware`. */
@@ -46,6 +56,8 @@ export type CredlyCallMetadata = {
   balance: number
   /** True when the usage was estimated (the provider reported none). */
   estimated: boolean
+  /** True when the call's `maxOutputTokens` was lowered to what the user could afford. */
+  capped: boolean
 }
 
 /** Per-call options under `providerOptions.credly`. */
@@ -99,18 +111,23 @@ export function credlyMiddleware(options: CredlyMiddlewareOptions = {}): Languag
       tokens: { input_tokens: inputTokens, output_tokens: outputTokens },
       featureIdentifier:
         typeof perCall.featureIdentifier === 'string' ? perCall.featureIdentifier : undefined,
+      capOutputAt:
+        policy.onShort === 'cap' ? { minOutputTokens: policy.minOutputTokens ?? 256 } : undefined,
     })
-    return { meter, inputTokens }
+    // A capped reservation holds less output than asked for: the provider must stop there too.
+    const capped = meter?.cappedOutputTokens
+    const callParams = capped === undefined ? params : { ...params, maxOutputTokens: capped }
+    return { meter, inputTokens, callParams }
   }
 
   return {
     specificationVersion: 'v4',
 
     async wrapGenerate({ doGenerate, params, model }) {
-      const { meter, inputTokens } = await begin(params, model)
+      const { meter, inputTokens, callParams } = await begin(params, model)
       let result: Awaited<ReturnType<typeof doGenerate>>
       try {
-        result = await doGenerate()
+        result = await (callParams === params ? doGenerate() : model.doGenerate(callParams))
       } catch (error) {
         // The provider failed; nothing was generated to charge for.
         await meter?.settle({ success: false, tokens: {}, estimated: false })
@@ -144,10 +161,10 @@ export function credlyMiddleware(options: CredlyMiddlewareOptions = {}): Languag
 
     async wrapStream({ doStream, params, model }) {
       warnIfStreamUngated()
-      const { meter, inputTokens } = await begin(params, model)
+      const { meter, inputTokens, callParams } = await begin(params, model)
       let result: Awaited<ReturnType<typeof doStream>>
       try {
-        result = await doStream()
+        result = await (callParams === params ? doStream() : model.doStream(callParams))
       } catch (error) {
         await meter?.settle({ success: false, tokens: {}, estimated: false })
         throw error
@@ -244,6 +261,7 @@ function withCredly(
     creditsUsed: settled.credits_used,
     balance: settled.balance,
     estimated,
+    capped: meter.cappedOutputTokens !== undefined,
   }
   return { ...metadata, credly }
 }

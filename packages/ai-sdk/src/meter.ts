@@ -46,6 +46,8 @@ export type MeteringOptions = {
 /** Settles one call's transaction exactly once, whatever path the call took. */
 export type Meter = {
   transactionId: string
+  /** Set when the reservation was capped: the output tokens the user could afford. */
+  cappedOutputTokens: number | undefined
   /** Completes the transaction; later calls return the first settlement. */
   settle(input: {
     success: boolean
@@ -70,6 +72,8 @@ export async function startMeter(
     model: string
     tokens: TokenCounts
     featureIdentifier: string | undefined
+    /** Reserve what the user affords, down to this many output tokens, rather than refuse. */
+    capOutputAt?: { minOutputTokens: number } | undefined
   },
 ): Promise<Meter | undefined> {
   const context = getCredlyContext()
@@ -95,15 +99,33 @@ export async function startMeter(
       ),
     )
   }
-  let start: Awaited<ReturnType<typeof startCreatingUser>>
-  try {
-    start = await startCreatingUser(client, {
+  const feature = call.featureIdentifier ?? options.featureIdentifier ?? context?.featureIdentifier
+  const startWith = (tokens: TokenCounts) =>
+    startCreatingUser(client, {
       user_id: userId,
       model: call.model,
-      provisional_tokens: call.tokens,
-      feature_identifier:
-        call.featureIdentifier ?? options.featureIdentifier ?? context?.featureIdentifier,
+      provisional_tokens: tokens,
+      feature_identifier: feature,
     })
+  let start: Awaited<ReturnType<typeof startCreatingUser>>
+  let cappedOutputTokens: number | undefined
+  try {
+    start = await startWith(call.tokens)
+    // Short of the whole reservation: reserve what the user affords, if that is still enough.
+    // The ledger decides again under the user's lock, so a balance spent meanwhile is refused.
+    const affordable = start.affordable_output_tokens
+    if (
+      !start.continue &&
+      start.reason === 'insufficient_credits' &&
+      call.capOutputAt &&
+      typeof affordable === 'number' &&
+      affordable >= call.capOutputAt.minOutputTokens &&
+      affordable < (call.tokens.output_tokens ?? 0)
+    ) {
+      const capped = await startWith({ ...call.tokens, output_tokens: affordable })
+      if (capped.continue) cappedOutputTokens = affordable
+      start = capped
+    }
   } catch (error) {
     return fail(error)
   }
@@ -129,10 +151,15 @@ export async function startMeter(
           }),
     )
   }
-  return createMeter(client, start.transaction_id, options)
+  return createMeter(client, start.transaction_id, options, cappedOutputTokens)
 }
 
-function createMeter(client: CredlyClient, transactionId: string, options: MeteringOptions): Meter {
+function createMeter(
+  client: CredlyClient,
+  transactionId: string,
+  options: MeteringOptions,
+  cappedOutputTokens: number | undefined,
+): Meter {
   let settlement: Promise<CompleteUsageResponse | undefined> | undefined
   let timer: ReturnType<typeof setInterval> | undefined
   const stopExtending = () => {
@@ -141,6 +168,7 @@ function createMeter(client: CredlyClient, transactionId: string, options: Meter
   }
   return {
     transactionId,
+    cappedOutputTokens,
     settle(input) {
       stopExtending()
       settlement ??= complete(client, transactionId, input, options)

@@ -210,3 +210,98 @@ describe('@ai-sdk/openai through the middleware', () => {
     })
   })
 })
+
+describe('small balances: onShort "cap"', () => {
+  // 20 input tokens at 2.5 = 50 micro-credits; each output token 10.
+  const capped = (userId: string, minOutputTokens?: number) =>
+    metered('gpt-4o', userId, {
+      reservation: { onShort: 'cap', minOutputTokens, estimateInputTokens: () => 20 },
+    })
+  const userWith = async (userId: string, credits: number) => {
+    await credly.client().createUser({ user_id: userId, tier_id: 'empty' })
+    await credly.client().grantCredits({ user_id: userId, credits })
+  }
+
+  it('lowers max_tokens to what the user affords, and charges at most what they had', async () => {
+    await userWith('low', 0.004) // 4000 micro-credits: (4000 - 50) / 10 = 395 output tokens
+    provider.reply({ kind: 'text', text: 'short answer', usage: { prompt: 20, completion: 395 } })
+    const result = await generateText({ model: capped('low'), prompt: 'Tell me everything.' })
+    expect(provider.requests[0]?.body.max_tokens).toBe(395)
+    expect(result.providerMetadata?.credly).toMatchObject({ capped: true, creditsUsed: 0.004 })
+    const [transaction] = await transactionsOf('low')
+    expect(transaction).toMatchObject({
+      status: 'completed',
+      credits_reserved: 0.004,
+      provisional_tokens: { input_tokens: 20, output_tokens: 395 },
+    })
+    expect(await client.getBalance('low')).toEqual({ user_id: 'low', balance: 0, held: 0 })
+  })
+
+  it('does not cap a call the user can afford whole, and refuses below minOutputTokens', async () => {
+    await userWith('fine', 1)
+    provider.reply({ kind: 'text', text: 'ok', usage: { prompt: 20, completion: 10 } })
+    const result = await generateText({
+      model: capped('fine'),
+      prompt: 'x',
+      maxOutputTokens: 500,
+    })
+    expect(provider.requests[0]?.body.max_tokens).toBe(500)
+    expect(result.providerMetadata?.credly).toMatchObject({ capped: false })
+
+    await userWith('broke', 0.002) // (2000 - 50) / 10 = 195, under the default 256
+    const error = await generateText({ model: capped('broke'), prompt: 'x' }).catch(
+      (caught: unknown) => caught,
+    )
+    expect(InsufficientCreditsError.isInstance(error)).toBe(true)
+    expect(provider.requests).toHaveLength(1)
+    await userWith('lower', 0.002)
+    provider.reply({ kind: 'text', text: 'ok', usage: { prompt: 20, completion: 100 } })
+    await generateText({ model: capped('lower', 100), prompt: 'x' })
+    expect(provider.requests[1]?.body.max_tokens).toBe(195)
+  })
+
+  it('caps a stream, which settles exactly once', async () => {
+    await userWith('streamer', 0.003) // (3000 - 50) / 10 = 295
+    provider.reply({
+      kind: 'stream',
+      chunks: ['a', 'b', 'c'],
+      usage: { prompt: 20, completion: 295 },
+    })
+    const result = streamText({ model: capped('streamer'), prompt: 'Stream it.' })
+    expect(await result.text).toBe('abc')
+    expect(provider.requests[0]?.body.max_tokens).toBe(295)
+    const transactions = await transactionsOf('streamer')
+    expect(transactions).toHaveLength(1)
+    expect(transactions[0]).toMatchObject({ status: 'completed', credits_used: 0.003 })
+    expect(await client.getBalance('streamer')).toMatchObject({ balance: 0, held: 0 })
+  })
+
+  it('caps each step of a tool loop by what the steps before it left', async () => {
+    await userWith('agent', 0.008) // step 1: (8000 - 50) / 10 = 795
+    provider.reply(
+      {
+        kind: 'tool-call',
+        name: 'weather',
+        arguments: { city: 'Oslo' },
+        usage: { prompt: 20, completion: 400 }, // 4050: 3950 left, step 2: 390
+      },
+      { kind: 'text', text: 'Sunny.', usage: { prompt: 20, completion: 300 } }, // 3050
+    )
+    const result = await generateText({
+      model: capped('agent'),
+      prompt: 'Weather in Oslo?',
+      maxOutputTokens: 1000,
+      tools: {
+        weather: tool({
+          inputSchema: z.object({ city: z.string() }),
+          execute: async ({ city }) => `sunny in ${city}`,
+        }),
+      },
+      stopWhen: stepCountIs(4),
+    })
+    expect(result.text).toBe('Sunny.')
+    expect(provider.requests.map((request) => request.body.max_tokens)).toEqual([795, 390])
+    expect(totalCreditsUsed(result.steps)).toBe(0.0071)
+    expect(await client.getBalance('agent')).toEqual({ user_id: 'agent', balance: 0.0009, held: 0 })
+  })
+})
