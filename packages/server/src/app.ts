@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { requestId } from 'hono/request-id'
 import type { AppEnv } from './app-env.ts'
 import { authenticate, type FailedAuthLimit } from './auth.ts'
+import { registerDashboard } from './dashboard/dashboard.ts'
 import { type Logger, silentLogger } from './logger.ts'
 import { Metrics } from './metrics.ts'
 import { errorToProblem, problemResponse, sendProblem } from './problems.ts'
@@ -34,6 +35,8 @@ export type AppOptions = {
    * false for no limit. @default { failures: 30, windowMs: 60000 }
    */
   failedAuthLimit?: FailedAuthLimit | false
+  /** Serve the operator's dashboard at `/dashboard` (docs/dashboard.md). @default true */
+  dashboard?: boolean
 }
 
 /** What each `register*Routes` gets. */
@@ -97,6 +100,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   registerTransactionRoutes(deps)
   registerProjectRoutes(deps)
   registerSystemRoutes(deps)
+  if (options.dashboard ?? true) registerDashboard(app, options.ledger)
 
   app.notFound((c) =>
     sendProblem(
