@@ -400,7 +400,7 @@ describe('credly keys, users and verify', () => {
     )
   }, 60_000)
 
-  it('usage prints a table, JSON or CSV of a range grouped as asked', async () => {
+  it('usage prints a table, JSON or CSV of a range grouped as asked; transactions export as CSV', async () => {
     const created = JSON.parse(
       (await run('init', '--config', configPath, '--database', database, '--json')).stdout,
     )
@@ -435,6 +435,17 @@ describe('credly keys, users and verify', () => {
       'day,model,calls,credits_charged,credits_refunded,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,reasoning_tokens,refused_insufficient_credits,refused_rate_limited',
     )
     expect(csv.split('\r\n')[1]).toMatch(/^\d{4}-\d{2}-\d{2},gpt-4o,2,40,0,0,0,0,4000000,0,0,0$/)
+    const exported = (await run('transactions', '--csv', '--database', database)).stdout.split(
+      '\r\n',
+    )
+    expect(exported[0]).toBe(
+      'id,created_at,user_id,model,feature_identifier,status,credits_reserved,credits_used,input_tokens,output_tokens,estimated',
+    )
+    expect(exported.filter((line) => /,ann,gpt-4o,,completed,0,(10|30),/.test(line))).toHaveLength(
+      2,
+    )
+    const listed = (await run('transactions', '--database', database)).stdout
+    expect(listed).toMatch(/^id\s+created_at\s+user_id/)
     const bad = await run('usage', '--group-by', 'week', '--database', database)
     expect(bad.code).toBe(1)
     expect(bad.stderr).toContain('group_by')

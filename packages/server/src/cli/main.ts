@@ -4,7 +4,10 @@ import { createLedger, createStore, type Ledger, type Store } from '@credly/ledg
 import {
   CredlyError,
   type ProjectConfig,
+  paginate,
   projectConfigSchema,
+  type Transaction,
+  type TransactionStatus,
   toFieldErrors,
   type UsageDimension,
   type UsageGroup,
@@ -25,6 +28,8 @@ Usage:
   credly init    --config FILE [--database PATH|URL] [--json] [--new-project]
   credly keys    create --scope admin|metering [--name NAME] | list | revoke KEY_ID   [--project ID] [--json]
   credly users   list | show USER_ID | grant USER_ID --credits N [--expires-at ISO] [--reason TEXT]   [--project ID] [--json]
+  credly transactions [--user ID] [--model M] [--feature F] [--status S] [--from ISO] [--to ISO]
+                 [--json|--csv] [--project ID]
   credly usage   [--from ISO] [--to ISO] [--group-by day,model,...] [--interval hour|day]
                  [--user ID] [--model M] [--feature F] [--json|--csv] [--project ID]
   credly verify  [--database PATH|URL] [--project ID]
@@ -48,6 +53,8 @@ init    creates a project from a config file and prints its admin and metering k
 keys    creates, lists or revokes the project's API keys (secrets are shown only on create).
 users   lists users, shows one, or grants credits (a top-up).
 Lists print a table; --json prints JSON instead.
+transactions  lists the newest transactions (a table); --csv and --json export every one
+        that matches the filters.
 usage   adds up calls, credits, tokens and refusals over a time range (default: the last 30
         days), grouped by day, hour, model, feature, user or tier.
 verify  recomputes every balance from the journal; exits 1 if anything differs.
@@ -94,6 +101,8 @@ export async function runCli(
         return await usersCommand(rest, output)
       case 'usage':
         return await usageCommand(rest, output)
+      case 'transactions':
+        return await transactionsCommand(rest, output)
       case 'verify':
         return await verifyCommand(rest, output)
       case 'migrate':
@@ -568,6 +577,70 @@ async function usageCommand(args: string[], output: Output): Promise<number> {
     }
     output.out(`${report.from} to ${report.to}\n`)
     output.out(table(headings, cells))
+    return 0
+  } finally {
+    await store.close()
+  }
+}
+
+async function transactionsCommand(args: string[], output: Output): Promise<number> {
+  const { values } = parse(args, {
+    user: { type: 'string' },
+    model: { type: 'string' },
+    feature: { type: 'string' },
+    status: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    json: { type: 'boolean' },
+    csv: { type: 'boolean' },
+    ...databaseOption,
+    ...projectOption,
+  })
+  const { ledger, store } = openLedger(values.database)
+  try {
+    const projectId = await resolveProject(ledger, values.project)
+    const query = {
+      user_id: values.user,
+      model: values.model,
+      feature_identifier: values.feature,
+      status: values.status as TransactionStatus | undefined,
+      created_after: values.from,
+      created_before: values.to,
+    }
+    const columns: Array<[string, (transaction: Transaction) => unknown]> = [
+      ['id', (t) => t.id],
+      ['created_at', (t) => t.created_at],
+      ['user_id', (t) => t.user_id],
+      ['model', (t) => t.model],
+      ['feature_identifier', (t) => t.feature_identifier],
+      ['status', (t) => t.status],
+      ['credits_reserved', (t) => t.credits_reserved],
+      ['credits_used', (t) => t.credits_used],
+      ['input_tokens', (t) => t.finalized_tokens?.input_tokens],
+      ['output_tokens', (t) => t.finalized_tokens?.output_tokens],
+      ['estimated', (t) => t.estimated],
+    ]
+    const cells = (transaction: Transaction) =>
+      columns.map(([, read]) => String(read(transaction) ?? ''))
+    if (values.csv || values.json) {
+      // An export: every matching transaction, a page at a time.
+      if (values.csv) output.out(csv([columns.map(([name]) => name)]))
+      for await (const transaction of paginate((page) => ledger.listTransactions(projectId, page), {
+        ...query,
+        limit: 100,
+      })) {
+        output.out(values.csv ? csv([cells(transaction)]) : `${JSON.stringify(transaction)}\n`)
+      }
+      return 0
+    }
+    const page = await ledger.listTransactions(projectId, { ...query, limit: 50 })
+    output.out(
+      table(
+        columns.map(([name]) => name),
+        page.data.map(cells),
+      ),
+    )
+    if (page.next_cursor) output.out('(the newest 50; --csv or --json exports them all)\n')
     return 0
   } finally {
     await store.close()
