@@ -216,6 +216,19 @@ function readConfig(path: string): ProjectConfig {
   return result.data
 }
 
+/** Runs `work` on the ledger and the project the options name (or its only one), then closes it. */
+async function withProject<T>(
+  values: { database?: string; project?: string },
+  work: (ledger: Ledger, projectId: string) => Promise<T>,
+): Promise<T> {
+  const { ledger, store } = openLedger(values.database)
+  try {
+    return await work(ledger, await resolveProject(ledger, values.project))
+  } finally {
+    await store.close()
+  }
+}
+
 /** The project named by --project, or the only one in the database. */
 async function resolveProject(ledger: Ledger, project: string | undefined): Promise<string> {
   if (project !== undefined) {
@@ -417,9 +430,7 @@ async function keysCommand(args: string[], output: Output): Promise<number> {
     ...projectOption,
   })
   const [action, keyId] = positionals
-  const { ledger, store } = openLedger(values.database)
-  try {
-    const projectId = await resolveProject(ledger, values.project)
+  return withProject(values, async (ledger, projectId) => {
     switch (action) {
       case 'create': {
         if (values.scope !== 'admin' && values.scope !== 'metering')
@@ -460,9 +471,7 @@ async function keysCommand(args: string[], output: Output): Promise<number> {
       default:
         throw new UsageError('keys takes create, list or revoke.')
     }
-  } finally {
-    await store.close()
-  }
+  })
 }
 
 async function usersCommand(args: string[], output: Output): Promise<number> {
@@ -477,9 +486,7 @@ async function usersCommand(args: string[], output: Output): Promise<number> {
     ...projectOption,
   })
   const [action, userId] = positionals
-  const { ledger, store } = openLedger(values.database)
-  try {
-    const projectId = await resolveProject(ledger, values.project)
+  return withProject(values, async (ledger, projectId) => {
     switch (action) {
       case 'list': {
         const page = await ledger.listUsers(projectId, {
@@ -527,9 +534,7 @@ async function usersCommand(args: string[], output: Output): Promise<number> {
       default:
         throw new UsageError('users takes list, show or grant.')
     }
-  } finally {
-    await store.close()
-  }
+  })
 }
 
 async function usageCommand(args: string[], output: Output): Promise<number> {
@@ -546,9 +551,7 @@ async function usageCommand(args: string[], output: Output): Promise<number> {
     ...databaseOption,
     ...projectOption,
   })
-  const { ledger, store } = openLedger(values.database)
-  try {
-    const projectId = await resolveProject(ledger, values.project)
+  return withProject(values, async (ledger, projectId) => {
     const report = await ledger.getUsage(projectId, {
       from: values.from,
       to: values.to,
@@ -578,9 +581,7 @@ async function usageCommand(args: string[], output: Output): Promise<number> {
     output.out(`${report.from} to ${report.to}\n`)
     output.out(table(headings, cells))
     return 0
-  } finally {
-    await store.close()
-  }
+  })
 }
 
 async function transactionsCommand(args: string[], output: Output): Promise<number> {
@@ -596,9 +597,7 @@ async function transactionsCommand(args: string[], output: Output): Promise<numb
     ...databaseOption,
     ...projectOption,
   })
-  const { ledger, store } = openLedger(values.database)
-  try {
-    const projectId = await resolveProject(ledger, values.project)
+  return withProject(values, async (ledger, projectId) => {
     const query = {
       user_id: values.user,
       model: values.model,
@@ -642,9 +641,7 @@ async function transactionsCommand(args: string[], output: Output): Promise<numb
     )
     if (page.next_cursor) output.out('(the newest 50; --csv or --json exports them all)\n')
     return 0
-  } finally {
-    await store.close()
-  }
+  })
 }
 
 /** The columns of a usage table or CSV: the dimensions grouped by, then the figures. */
