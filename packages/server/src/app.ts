@@ -3,7 +3,7 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { requestId } from 'hono/request-id'
 import type { AppEnv } from './app-env.ts'
-import { authenticate, type FailedAuthLimit } from './auth.ts'
+import { AuthGuard, authenticate, type FailedAuthLimit } from './auth.ts'
 import { registerDashboard } from './dashboard/dashboard.ts'
 import { type Logger, silentLogger } from './logger.ts'
 import { Metrics } from './metrics.ts'
@@ -90,7 +90,8 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
         ),
     }),
   )
-  app.use(authenticate(options.ledger, { failedAuthLimit: options.failedAuthLimit }))
+  const guard = new AuthGuard(options.failedAuthLimit)
+  app.use(authenticate(options.ledger, guard))
   if (options.rateLimit) app.use(rateLimit(options.rateLimit))
 
   const deps: RouteDeps = { app, registry, ledger: options.ledger, metrics }
@@ -100,7 +101,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   registerTransactionRoutes(deps)
   registerProjectRoutes(deps)
   registerSystemRoutes(deps)
-  if (options.dashboard ?? true) registerDashboard(app, options.ledger)
+  if (options.dashboard ?? true) registerDashboard(app, options.ledger, guard)
 
   app.notFound((c) =>
     sendProblem(

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http'
-import { hashApiKey, type Ledger } from '@credly/ledger'
+import { type ApiKeyIdentity, hashApiKey, type Ledger } from '@credly/ledger'
 import type { Context, MiddlewareHandler } from 'hono'
 import type { AppEnv } from './app-env.ts'
 import { sendProblem } from './problems.ts'
@@ -27,80 +27,102 @@ const NEGATIVE_CACHE_MS = 60_000
 const TRACKED_ADDRESSES = 100_000
 
 /**
+ * Failed authentications per client address, and keys found unknown, shared by everything that
+ * takes a key (the API's `Authorization` header and the dashboard's sign-in), so guesses count
+ * together wherever they are made.
+ */
+export class AuthGuard {
+  private readonly limit: Required<FailedAuthLimit> | undefined
+  private readonly now: () => number
+  private readonly unknownKeys = new Map<string, number>()
+  private readonly failures = new Map<string, number>()
+  private windowStart = 0
+
+  constructor(limit: FailedAuthLimit | false | undefined, now: () => number = Date.now) {
+    this.limit = limit === false ? undefined : { ...DEFAULT_FAILED_AUTH_LIMIT, ...limit }
+    this.now = now
+  }
+
+  /** Seconds until `address` may try again, or undefined when it may now. */
+  retryAfter(address: string): number | undefined {
+    const limit = this.limit
+    if (!limit) return undefined
+    const time = this.now()
+    if (time - this.windowStart >= limit.windowMs || this.failures.size >= TRACKED_ADDRESSES) {
+      this.windowStart = Math.floor(time / limit.windowMs) * limit.windowMs
+      this.failures.clear()
+    }
+    if ((this.failures.get(address) ?? 0) < limit.failures) return undefined
+    return Math.max(1, Math.ceil((this.windowStart + limit.windowMs - time) / 1000))
+  }
+
+  /** Who a secret belongs to; an unknown one is remembered by its hash and costs no lookup again. */
+  async identify(ledger: Ledger, secret: string): Promise<ApiKeyIdentity | undefined> {
+    const hash = hashApiKey(secret)
+    const time = this.now()
+    const until = this.unknownKeys.get(hash)
+    if (until !== undefined && until > time) return undefined
+    if (until !== undefined) this.unknownKeys.delete(hash)
+    const identity = await ledger.authenticateApiKey(secret)
+    if (!identity) {
+      if (this.unknownKeys.size >= NEGATIVE_CACHE_SIZE)
+        this.unknownKeys.delete(this.unknownKeys.keys().next().value as string)
+      this.unknownKeys.set(hash, time + NEGATIVE_CACHE_MS)
+    }
+    return identity
+  }
+
+  /** Counts a failed authentication from `address`. */
+  fail(address: string): void {
+    if (this.limit) this.failures.set(address, (this.failures.get(address) ?? 0) + 1)
+  }
+
+  /** How the limit reads in a message, e.g. `30 in 60 s`. */
+  describe(): string {
+    return this.limit ? `${this.limit.failures} in ${Math.round(this.limit.windowMs / 1000)} s` : ''
+  }
+}
+
+/**
  * Resolves `Authorization: Bearer <key>` to the key's project and scope on every request, so a
  * revoked key fails on its next request. A request without a key passes on unauthenticated:
  * each route decides whether it needs one. A `Credly-Project` header naming another project
  * than the key's is refused.
  *
- * Guessing keys is made slow and cheap to refuse: an address with too many failures in a window
- * gets 429 with `Retry-After` before any lookup, and a key just found unknown is remembered (by
- * its hash) for a minute. A key is 128 random bits, so this guards the database, not the keys.
+ * Guessing keys is made slow and cheap to refuse (see `AuthGuard`): an address with too many
+ * failures in a window gets 429 with `Retry-After` before any lookup, and a key just found
+ * unknown is remembered (by its hash) for a minute. A key is 128 random bits, so this guards the
+ * database, not the keys.
  */
-export function authenticate(
-  ledger: Ledger,
-  options: { failedAuthLimit?: FailedAuthLimit | false; now?: () => number } = {},
-): MiddlewareHandler<AppEnv> {
-  const now = options.now ?? Date.now
-  const limit =
-    options.failedAuthLimit === false
-      ? undefined
-      : { ...DEFAULT_FAILED_AUTH_LIMIT, ...options.failedAuthLimit }
-  const unknownKeys = new Map<string, number>()
-  const failures = new Map<string, number>()
-  let windowStart = 0
-
-  const isUnknown = (hash: string, time: number): boolean => {
-    const until = unknownKeys.get(hash)
-    if (until === undefined) return false
-    if (until > time) return true
-    unknownKeys.delete(hash)
-    return false
-  }
-  const rememberUnknown = (hash: string, time: number) => {
-    if (unknownKeys.size >= NEGATIVE_CACHE_SIZE)
-      unknownKeys.delete(unknownKeys.keys().next().value as string)
-    unknownKeys.set(hash, time + NEGATIVE_CACHE_MS)
-  }
-
+export function authenticate(ledger: Ledger, guard: AuthGuard): MiddlewareHandler<AppEnv> {
   return async function authenticateRequest(c, next) {
     const header = c.req.header('authorization')
     if (header === undefined) {
       c.set('auth', undefined)
       return next()
     }
-    const time = now()
     const address = clientAddress(c)
-    if (limit) {
-      if (time - windowStart >= limit.windowMs || failures.size >= TRACKED_ADDRESSES) {
-        windowStart = Math.floor(time / limit.windowMs) * limit.windowMs
-        failures.clear()
-      }
-      if ((failures.get(address) ?? 0) >= limit.failures) {
-        const retryAfter = Math.max(1, Math.ceil((windowStart + limit.windowMs - time) / 1000))
-        return sendProblem(
-          c,
-          'rate-limited',
-          `Too many requests with unknown or malformed API keys from this address (${limit.failures} in ${Math.round(limit.windowMs / 1000)} s). Check the key, then retry after ${retryAfter} s.`,
-          {
-            headers: { 'Retry-After': String(retryAfter) },
-            extensions: { retry_after_seconds: retryAfter },
-          },
-        )
-      }
+    const retryAfter = guard.retryAfter(address)
+    if (retryAfter !== undefined) {
+      return sendProblem(
+        c,
+        'rate-limited',
+        `Too many requests with unknown or malformed API keys from this address (${guard.describe()}). Check the key, then retry after ${retryAfter} s.`,
+        {
+          headers: { 'Retry-After': String(retryAfter) },
+          extensions: { retry_after_seconds: retryAfter },
+        },
+      )
     }
     const fail = (detail: string) => {
-      if (limit) failures.set(address, (failures.get(address) ?? 0) + 1)
+      guard.fail(address)
       return sendProblem(c, 'unauthorized', detail)
     }
 
     const match = /^Bearer\s+(\S+)$/i.exec(header)
     if (!match) return fail('The Authorization header must be "Bearer <key>".')
-    const hash = hashApiKey(match[1] as string)
-    const identity = isUnknown(hash, time)
-      ? undefined
-      : await ledger.authenticateApiKey(match[1] as string)
+    const identity = await guard.identify(ledger, match[1] as string)
     if (!identity) {
-      rememberUnknown(hash, time)
       return fail('This API key is unknown or revoked. `credly keys create` makes a new one.')
     }
     const project = c.req.header('credly-project')
@@ -117,7 +139,7 @@ export function authenticate(
 }
 
 /** The client's address from Node's socket; `unknown` where there is none (`app.request`). */
-function clientAddress(c: Context): string {
+export function clientAddress(c: Context): string {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
   return incoming?.socket?.remoteAddress ?? 'unknown'
 }

@@ -82,6 +82,19 @@ describe('the dashboard', () => {
     await page.screenshot({ path: `${shots}sign-in.png` })
   }, 60_000)
 
+  it("counts failed sign-ins with the API's failed authentications, per address", async () => {
+    await server.close()
+    server = await createTestServer({ app: { failedAuthLimit: { failures: 2 } } })
+    await signIn('ck_admin_guess_1')
+    await signIn('ck_admin_guess_2')
+    await signIn(server.adminKey)
+    expect(await page.getByRole('status').textContent()).toContain('Too many failed sign-ins')
+    const api = await fetch(`${server.url}/v1/users`, {
+      headers: { authorization: `Bearer ${server.adminKey}` },
+    })
+    expect(api.status).toBe(429)
+  }, 60_000)
+
   it('shows users and their calls, grants credits, changes a tier, signs out', async () => {
     const client = server.client()
     await client.createUser({ user_id: 'ann' })

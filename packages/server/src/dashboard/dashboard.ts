@@ -4,6 +4,7 @@ import type { Context, Hono } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { html } from 'hono/html'
 import type { AppEnv } from '../app-env.ts'
+import { type AuthGuard, clientAddress } from '../auth.ts'
 import { type DashboardSession, DashboardSessions } from './sessions.ts'
 import { csrfField, dailyChart, fillDays, layout, transactionsTable, usersTable } from './views.ts'
 
@@ -18,7 +19,7 @@ type Page = { session: DashboardSession; ledger: Ledger }
  * every form carries the session's CSRF token, and every page checks the key again, so a revoked
  * key signs its sessions out.
  */
-export function registerDashboard(app: Hono<AppEnv>, ledger: Ledger): void {
+export function registerDashboard(app: Hono<AppEnv>, ledger: Ledger, guard: AuthGuard): void {
   const sessions = new DashboardSessions()
 
   const signedIn = async (c: Context): Promise<DashboardSession | undefined> => {
@@ -105,10 +106,17 @@ export function registerDashboard(app: Hono<AppEnv>, ledger: Ledger): void {
   )
 
   app.post('/dashboard/sign-in', async (c) => {
+    const address = clientAddress(c)
+    const retryAfter = guard.retryAfter(address)
+    if (retryAfter !== undefined) {
+      const why = `Too many failed sign-ins from this address (${guard.describe()}). Try again in ${retryAfter} s.`
+      return c.redirect(`/dashboard/sign-in?error=${encodeURIComponent(why)}`, 303)
+    }
     const form = await c.req.parseBody()
     const key = typeof form.key === 'string' ? form.key.trim() : ''
-    const identity = key ? await ledger.authenticateApiKey(key) : undefined
+    const identity = key ? await guard.identify(ledger, key) : undefined
     if (identity?.scope !== 'admin') {
+      if (!identity) guard.fail(address)
       const why = identity
         ? 'This is a metering key: the dashboard needs an admin key.'
         : 'This key is unknown or revoked.'
