@@ -58,7 +58,12 @@ export type Meter = {
   keepAlive(): void
 }
 
-const COMPLETE_ATTEMPTS = 4
+/**
+ * Retries of a completion, beyond the first attempt, by the client's own policy (network errors,
+ * 408, 429 and 5xx, with its backoff and `Retry-After`): more than an ordinary call gets, because
+ * the model call already happened and only the settlement is left.
+ */
+const COMPLETE_RETRIES = 4
 
 /**
  * Starts a usage transaction for one model call (creating the user if needed). Throws
@@ -197,9 +202,10 @@ function createMeter(
 }
 
 /**
- * Completes with one idempotency key across every attempt, so a completion that failed in
- * transit is retried without ever settling twice. A completion that keeps failing is reported,
- * not thrown: the model call already happened, and the hold settles by the expiry policy.
+ * Completes with one idempotency key across every attempt (the client retries with it), so a
+ * completion that failed in transit is retried without ever settling twice. A completion that
+ * keeps failing is reported, not thrown: the model call already happened, and the hold settles
+ * by the expiry policy.
  */
 async function complete(
   client: CredlyClient,
@@ -213,21 +219,13 @@ async function complete(
     finalized_tokens: input.tokens,
     estimated: input.estimated || undefined,
   }
-  let lastError: unknown
-  for (let attempt = 1; attempt <= COMPLETE_ATTEMPTS; attempt++) {
-    try {
-      return await client.completeUsageTransaction(request, {
-        idempotencyKey: `credly-ai-sdk:complete:${transactionId}`,
-      })
-    } catch (error) {
-      lastError = error
-      // A 4xx other than a rate limit will not change on a retry.
-      const status = (error as { status?: number }).status
-      if (status !== undefined && status < 500 && status !== 429 && status !== 408) break
-      if (attempt < COMPLETE_ATTEMPTS)
-        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt))
-    }
+  try {
+    return await client.completeUsageTransaction(request, {
+      idempotencyKey: `credly-ai-sdk:complete:${transactionId}`,
+      maxRetries: COMPLETE_RETRIES,
+    })
+  } catch (error) {
+    options.onError?.(error, { phase: 'complete', transactionId })
+    return undefined
   }
-  options.onError?.(lastError, { phase: 'complete', transactionId })
-  return undefined
 }

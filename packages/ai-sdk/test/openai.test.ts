@@ -1,5 +1,5 @@
 import { createOpenAI } from '@ai-sdk/openai'
-import { createTestServer, type TestServer } from '@credly/server/testing'
+import { createTestServer, FaultProxy, type TestServer } from '@credly/server/testing'
 import { APICallError, generateText, stepCountIs, streamText, tool, wrapLanguageModel } from 'ai'
 import { type CredlyClient, InsufficientCreditsError } from 'credly'
 import { waitUntil } from 'credly/testing'
@@ -304,4 +304,41 @@ describe('small balances: onShort "cap"', () => {
     expect(totalCreditsUsed(result.steps)).toBe(0.0071)
     expect(await client.getBalance('agent')).toEqual({ user_id: 'agent', balance: 0.0009, held: 0 })
   })
+})
+
+describe('completion retries: one policy, the client', () => {
+  it('retries a failed completion with one idempotency key, settling once, and bounds the attempts', async () => {
+    const proxy = new FaultProxy(credly.url)
+    const errors: unknown[] = []
+    try {
+      const viaProxy = credly.client({ apiKey: credly.meteringKey, baseUrl: await proxy.listen() })
+      const model = wrapLanguageModel({
+        model: openai.chat('gpt-4o'),
+        middleware: credlyMiddleware({
+          client: viaProxy,
+          userId: 'ann',
+          onError: (error) => errors.push(error),
+        }),
+      })
+      provider.reply({ kind: 'text', text: 'ok', usage: { prompt: 10, completion: 5 } })
+      proxy.failNext('/v1/usage/complete', { kind: 'status', status: 503 }, 2)
+      await generateText({ model, prompt: 'x' })
+      const attempts = proxy.received('/v1/usage/complete')
+      expect(attempts).toHaveLength(3)
+      expect(new Set(attempts.map((attempt) => attempt.headers['idempotency-key'])).size).toBe(1)
+      const [settled] = await transactionsOf('ann')
+      expect(settled).toMatchObject({ status: 'completed', credits_used: 0.000075 })
+      expect(errors).toEqual([])
+
+      // A completion that keeps failing is tried 1 + 4 times, then reported, not thrown.
+      provider.reply({ kind: 'text', text: 'ok', usage: { prompt: 10, completion: 5 } })
+      proxy.failNext('/v1/usage/complete', { kind: 'status', status: 503 }, 100)
+      const result = await generateText({ model, prompt: 'x' })
+      expect(result.text).toBe('ok')
+      expect(proxy.received('/v1/usage/complete')).toHaveLength(3 + 5)
+      expect(errors).toHaveLength(1)
+    } finally {
+      await proxy.close()
+    }
+  }, 60_000)
 })
