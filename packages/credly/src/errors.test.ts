@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import {
   ConflictError,
@@ -11,6 +12,7 @@ import {
   UnauthorizedError,
   ValidationError,
 } from './errors.ts'
+import { problemSlugs } from './problem-types.ts'
 
 describe('CredlyApiError.fromResponse', () => {
   it.each([
@@ -88,5 +90,13 @@ describe('isInstance', () => {
     expect(CredlyError.isInstance(foreign)).toBe(true)
     expect(ConflictError.isInstance(foreign)).toBe(false)
     expect(CredlyError.isInstance(new Error('plain'))).toBe(false)
+  })
+})
+
+describe('docs/problems.md', () => {
+  it('has one heading for every problem kind, and none for a kind that does not exist', () => {
+    const docs = readFileSync(new URL('../../../docs/problems.md', import.meta.url), 'utf8')
+    const headings = [...docs.matchAll(/^## (\S+)$/gm)].map((match) => match[1])
+    expect(headings.sort()).toEqual([...problemSlugs].sort())
   })
 })
