@@ -170,6 +170,26 @@ describe('the dashboard', () => {
     expect((await fetch(`${server.url}/v1/users`, { headers })).status).toBe(401)
   }, 60_000)
 
+  it("works from the keyboard alone and reads at a phone's width", async () => {
+    await server.client().createUser({ user_id: 'ann' })
+    await page.setViewportSize({ width: 390, height: 844 })
+    await page.goto(`${server.url}/dashboard/sign-in`)
+    await page.keyboard.press('Tab')
+    await page.keyboard.type(server.adminKey)
+    await page.keyboard.press('Enter')
+    await page.waitForURL(`${server.url}/dashboard`)
+    for (const path of ['/dashboard', '/dashboard/users/ann', '/dashboard/keys']) {
+      await page.goto(`${server.url}${path}`)
+      // Nothing wider than the screen: wide tables scroll inside their own box.
+      const overflow = await page.evaluate(
+        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      )
+      expect(overflow, path).toBeLessThanOrEqual(0)
+    }
+    await page.goto(`${server.url}/dashboard`)
+    await page.screenshot({ path: `${shots}overview-phone.png`, fullPage: true })
+  }, 60_000)
+
   it('refuses a form posted without its CSRF token, changing nothing', async () => {
     const client = server.client()
     await client.createUser({ user_id: 'ann' })
