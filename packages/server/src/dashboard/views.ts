@@ -11,7 +11,8 @@ const STYLE = `
 body { margin: 0; font: 15px/1.5 system-ui, sans-serif; }
 header { display: flex; flex-wrap: wrap; gap: .5rem 1.5rem; align-items: center; padding: .75rem 1rem; border-bottom: 1px solid var(--line); }
 header strong { margin-right: auto; }
-nav a { margin-right: 1rem; white-space: nowrap; }
+nav { display: flex; flex-wrap: wrap; gap: .25rem 1rem; }
+nav a { white-space: nowrap; }
 main { padding: 1rem; max-width: 72rem; margin: 0 auto; }
 a { color: var(--accent); }
 table { border-collapse: collapse; width: 100%; margin: .5rem 0 1.5rem; }
