@@ -7,11 +7,17 @@ import { createTestServer, type TestServer } from '../src/testing/index.ts'
 /**
  * The dashboard in a real browser: Debian's Chromium driven by playwright-core against a real
  * server on 127.0.0.1. A machine without Chromium gets it from Debian's packages first (the tests
- * run as root on these machines), so a fresh machine passes. Each page is photographed into
- * docs/dashboard/ for docs/dashboard.md.
+ * run as root on these machines), so a fresh machine passes. Each page is photographed (the
+ * pictures in docs/dashboard.md come from here).
  */
 const CHROMIUM = '/usr/bin/chromium'
-const shots = new URL('../../../docs/dashboard/', import.meta.url).pathname
+// Into .test-results/dashboard/ on every run; CREDLY_SCREENSHOTS=docs refreshes the docs' copies.
+const shots = new URL(
+  process.env.CREDLY_SCREENSHOTS === 'docs'
+    ? '../../../docs/dashboard/'
+    : '../../../.test-results/dashboard/',
+  import.meta.url,
+).pathname
 
 function ensureChromium(): void {
   if (existsSync(CHROMIUM)) return
