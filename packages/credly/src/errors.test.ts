@@ -12,7 +12,7 @@ import {
   UnauthorizedError,
   ValidationError,
 } from './errors.ts'
-import { problemSlugs } from './problem-types.ts'
+import { problemSlug, problemSlugs } from './problem-types.ts'
 
 describe('CredlyApiError.fromResponse', () => {
   it.each([
@@ -98,5 +98,21 @@ describe('docs/problems.md', () => {
     const docs = readFileSync(new URL('../../../docs/problems.md', import.meta.url), 'utf8')
     const headings = [...docs.matchAll(/^## (\S+)$/gm)].map((match) => match[1])
     expect(headings.sort()).toEqual([...problemSlugs].sort())
+  })
+})
+
+describe('CredlyApiError.fromKind', () => {
+  it('builds the error of a problem kind: its class, status, title and type', () => {
+    const missing = CredlyApiError.fromKind('user-not-found', 'No user "ann".')
+    expect(NotFoundError.isInstance(missing)).toBe(true)
+    expect(missing).toMatchObject({ status: 404, title: 'Not Found', detail: 'No user "ann".' })
+    expect(problemSlug(missing.type)).toBe('user-not-found')
+    const range = CredlyApiError.fromKind('out-of-range', 'Too much.', {
+      errors: [{ path: 'credits', message: 'past the limit' }],
+    })
+    expect(ValidationError.isInstance(range)).toBe(true)
+    expect((range as ValidationError).errors).toEqual([
+      { path: 'credits', message: 'past the limit' },
+    ])
   })
 })

@@ -1,3 +1,4 @@
+import { type ProblemSlug, problemBody, problemKinds } from './problem-types.ts'
 import type { FieldError, Problem } from './schemas/problem.ts'
 
 const markerPrefix = 'credly.error.'
@@ -85,6 +86,22 @@ export class CredlyApiError extends CredlyError {
     this.requestId = init.requestId
     this.headers = init.headers ?? new Headers()
     this.body = init.body
+  }
+
+  /**
+   * The error of a kind of problem (`problemKinds`), with its status, title and `type`, as the
+   * class for its status: `CredlyApiError.fromKind('user-not-found', 'No user "ann".')` is a
+   * `NotFoundError`. What the ledger throws, so the embedded client throws what the HTTP one does.
+   */
+  static fromKind(
+    slug: ProblemSlug,
+    detail: string,
+    extensions: { errors?: FieldError[] } = {},
+  ): CredlyApiError {
+    return CredlyApiError.fromResponse(
+      problemKinds[slug].status,
+      problemBody(slug, detail, extensions),
+    )
   }
 
   /**

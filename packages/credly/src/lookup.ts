@@ -1,5 +1,4 @@
-import { ValidationError } from './errors.ts'
-import { problemType } from './problem-types.ts'
+import { CredlyApiError } from './errors.ts'
 import { userIdSchema } from './schemas/common.ts'
 import { transactionIdSchema } from './schemas/transactions.ts'
 import { type CreateUserRequest, createUserRequestSchema } from './schemas/users.ts'
@@ -73,11 +72,8 @@ function idOf(value: unknown, field: 'user_id' | 'transaction_id', method: strin
   )
 }
 
-function shapeError(method: string, field: string, detail: string): ValidationError {
-  return new ValidationError({
-    title: 'Invalid request',
-    detail,
-    type: problemType('validation-error'),
+function shapeError(method: string, field: string, detail: string): CredlyApiError {
+  return CredlyApiError.fromKind('validation-error', detail, {
     errors: [{ path: field, message: `${method}: unrecognized argument shape` }],
   })
 }

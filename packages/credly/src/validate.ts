@@ -1,6 +1,5 @@
 import type { z } from 'zod'
-import { ValidationError } from './errors.ts'
-import { problemType } from './problem-types.ts'
+import { CredlyApiError } from './errors.ts'
 import type { FieldError } from './schemas/problem.ts'
 
 /** Field errors from a zod error: a dotted path (`finalized_tokens.input_tokens`) and a message. */
@@ -24,10 +23,7 @@ export function parseOrThrow<S extends z.ZodType>(
 ): z.output<S> {
   const result = schema.safeParse(value)
   if (result.success) return result.data
-  throw new ValidationError({
-    title: 'Invalid request',
-    detail: `${what} is invalid`,
-    type: problemType('validation-error'),
+  throw CredlyApiError.fromKind('validation-error', `${what} is invalid`, {
     errors: toFieldErrors(result.error, field),
   })
 }

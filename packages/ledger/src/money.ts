@@ -1,4 +1,4 @@
-import { MAX_CREDITS, problemType, ValidationError } from 'credly'
+import { CredlyApiError, MAX_CREDITS } from 'credly'
 
 /**
  * Money is exact: the ledger stores integer micro-credits (one millionth of a credit) and turns
@@ -13,11 +13,8 @@ export const MICRO_PER_CREDIT = 1_000_000
 export const MAX_MICRO = MAX_CREDITS * MICRO_PER_CREDIT
 
 /** A 400 `out-of-range` problem: an amount past what the ledger holds. Nothing is changed. */
-export function outOfRange(detail: string, path: string): ValidationError {
-  return new ValidationError({
-    title: 'Out of range',
-    detail,
-    type: problemType('out-of-range'),
+export function outOfRange(detail: string, path: string): CredlyApiError {
+  return CredlyApiError.fromKind('out-of-range', detail, {
     errors: [{ path, message: `past the ledger's limit of ${MAX_CREDITS} credits` }],
   })
 }

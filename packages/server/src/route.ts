@@ -1,4 +1,4 @@
-import { parseOrThrow, problemType, ValidationError } from 'credly'
+import { CredlyApiError, parseOrThrow } from 'credly'
 import type { Context, Hono } from 'hono'
 import type { z } from 'zod'
 import type { AppEnv } from './app-env.ts'
@@ -68,12 +68,11 @@ export function defineRoute<const S extends RouteSpec>(
       idempotencyKey !== undefined &&
       (idempotencyKey.length === 0 || idempotencyKey.length > 255)
     ) {
-      throw new ValidationError({
-        title: 'Invalid request',
-        detail: 'Idempotency-Key must be 1 to 255 characters.',
-        type: problemType('validation-error'),
-        errors: [{ path: 'Idempotency-Key', message: 'must be 1 to 255 characters' }],
-      })
+      throw CredlyApiError.fromKind(
+        'validation-error',
+        'Idempotency-Key must be 1 to 255 characters.',
+        { errors: [{ path: 'Idempotency-Key', message: 'must be 1 to 255 characters' }] },
+      )
     }
     const result = await handler({
       body,
@@ -94,11 +93,10 @@ async function readJson(c: Context): Promise<unknown> {
   try {
     return JSON.parse(text)
   } catch (cause) {
-    throw new ValidationError({
-      title: 'Invalid request',
-      detail: `The request body is not valid JSON: ${(cause as Error).message}`,
-      type: problemType('validation-error'),
-      errors: [{ path: '', message: 'not valid JSON' }],
-    })
+    throw CredlyApiError.fromKind(
+      'validation-error',
+      `The request body is not valid JSON: ${(cause as Error).message}`,
+      { errors: [{ path: '', message: 'not valid JSON' }] },
+    )
   }
 }

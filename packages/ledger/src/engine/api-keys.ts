@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { NotFoundError, parseOrThrow, problemType, textSchema } from 'credly'
+import { CredlyApiError, parseOrThrow, textSchema } from 'credly'
 import { newId, randomBase32 } from '../ids.ts'
 import type { ApiKeyRow, Store } from '../stores/store.ts'
 
@@ -79,12 +79,7 @@ export async function revokeApiKey(
   const id = parseOrThrow(keyIdSchema, keyId, 'key_id', 'key_id')
   const revoked = await store.write((tx) => tx.revokeApiKey(projectId, id, now))
   if (!revoked) {
-    throw new NotFoundError({
-      status: 404,
-      title: 'Not Found',
-      detail: `No live API key "${keyId}" in this project.`,
-      type: problemType('not-found'),
-    })
+    throw CredlyApiError.fromKind('not-found', `No live API key "${keyId}" in this project.`)
   }
 }
 
@@ -99,11 +94,6 @@ function toApiKeyInfo(row: ApiKeyRow): ApiKeyInfo {
   }
 }
 
-export function projectNotFound(projectId: string): NotFoundError {
-  return new NotFoundError({
-    status: 404,
-    title: 'Not Found',
-    detail: `No project "${projectId}".`,
-    type: problemType('not-found'),
-  })
+export function projectNotFound(projectId: string): CredlyApiError {
+  return CredlyApiError.fromKind('not-found', `No project "${projectId}".`)
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { ConflictError, problemType } from 'credly'
+import { CredlyApiError } from 'credly'
 import type { StoreWriter } from '../stores/store.ts'
 
 /** A stable hash of a request: the same fields in any key order hash the same. */
@@ -37,12 +37,10 @@ export async function once<T>(
   const previous = await tx.getIdempotency(scope.projectId, scope.operation, scope.key)
   if (previous) {
     if (previous.request_hash !== hash) {
-      throw new ConflictError({
-        status: 409,
-        title: 'Conflict',
-        detail: `Idempotency-Key "${scope.key}" was already used for a different ${scope.operation} request. Use a new key for a new request.`,
-        type: problemType('idempotency-conflict'),
-      })
+      throw CredlyApiError.fromKind(
+        'idempotency-conflict',
+        `Idempotency-Key "${scope.key}" was already used for a different ${scope.operation} request. Use a new key for a new request.`,
+      )
     }
     return previous.response as T
   }

@@ -3,8 +3,8 @@ import {
   type ChangeUserTierRequest,
   type CompleteUsageRequest,
   type CompleteUsageResponse,
-  ConflictError,
   type CreateUserRequest,
+  CredlyApiError,
   changeUserTierRequestSchema,
   completeUsageRequestSchema,
   createUserRequestSchema,
@@ -18,12 +18,10 @@ import {
   type ListUsersQuery,
   listTransactionsQuerySchema,
   listUsersQuerySchema,
-  NotFoundError,
   type Page,
   type ProjectConfig,
   type ProjectConfigInput,
   parseOrThrow,
-  problemType,
   projectConfigSchema,
   type StartUsageRequest,
   type StartUsageResponse,
@@ -34,7 +32,6 @@ import {
   type UsageReport,
   type User,
   userIdSchema,
-  ValidationError,
 } from 'credly'
 import { type Clock, systemClock } from '../clock.ts'
 import { newId } from '../ids.ts'
@@ -470,10 +467,7 @@ export function createLedger(options: LedgerOptions): Ledger {
       const input = parseOrThrow(grantCreditsRequestSchema, request, 'grantCredits request')
       const expiresAt = input.expires_at === undefined ? null : Date.parse(input.expires_at)
       if (expiresAt !== null && expiresAt <= clock.now()) {
-        throw new ValidationError({
-          title: 'Invalid request',
-          detail: 'A grant must expire in the future.',
-          type: problemType('validation-error'),
+        throw CredlyApiError.fromKind('validation-error', 'A grant must expire in the future.', {
           errors: [{ path: 'expires_at', message: `${input.expires_at} is not in the future` }],
         })
       }
@@ -614,13 +608,11 @@ export function createLedger(options: LedgerOptions): Ledger {
 
     async verify(projectId) {
       if (typeof projectId !== 'string') {
-        throw new ValidationError({
-          title: 'Invalid request',
-          detail:
-            'ledger.verify(projectId) takes the project id. On a local client, credly.verify() checks its own project.',
-          type: problemType('validation-error'),
-          errors: [{ path: 'projectId', message: 'must be a string' }],
-        })
+        throw CredlyApiError.fromKind(
+          'validation-error',
+          'ledger.verify(projectId) takes the project id. On a local client, credly.verify() checks its own project.',
+          { errors: [{ path: 'projectId', message: 'must be a string' }] },
+        )
       }
       return store.read(async (tx) => {
         await loadProject(tx, projectId)
@@ -639,12 +631,7 @@ type Outcome<T> = { ok: T } | { conflict: string }
 
 function unwrap<T>(outcome: Outcome<T>): T {
   if ('ok' in outcome) return outcome.ok
-  throw new ConflictError({
-    status: 409,
-    title: 'Conflict',
-    detail: outcome.conflict,
-    type: problemType('transaction-conflict'),
-  })
+  throw CredlyApiError.fromKind('transaction-conflict', outcome.conflict)
 }
 
 async function transactionOf(
@@ -666,29 +653,24 @@ function toProject(row: ProjectRow): Project {
   return { id: row.id, config: row.config, created_at: new Date(row.created_at).toISOString() }
 }
 
-function userNotFound(userId: string): NotFoundError {
-  return new NotFoundError({
-    status: 404,
-    title: 'Not Found',
-    detail: `No user "${userId}" in this project. Create it with createUser (captureUsage does so by itself).`,
-    type: problemType('user-not-found'),
-  })
+function userNotFound(userId: string): CredlyApiError {
+  return CredlyApiError.fromKind(
+    'user-not-found',
+    `No user "${userId}" in this project. Create it with createUser (captureUsage does so by itself).`,
+  )
 }
 
-function transactionNotFound(transactionId: string): NotFoundError {
-  return new NotFoundError({
-    status: 404,
-    title: 'Not Found',
-    detail: `No transaction "${transactionId}" in this project.`,
-    type: problemType('transaction-not-found'),
-  })
+function transactionNotFound(transactionId: string): CredlyApiError {
+  return CredlyApiError.fromKind(
+    'transaction-not-found',
+    `No transaction "${transactionId}" in this project.`,
+  )
 }
 
-function badCursor(): ValidationError {
-  return new ValidationError({
-    title: 'Invalid request',
-    detail: 'The cursor is not one this server gave out. Pass back next_cursor unchanged.',
-    type: problemType('validation-error'),
-    errors: [{ path: 'cursor', message: 'unknown cursor' }],
-  })
+function badCursor(): CredlyApiError {
+  return CredlyApiError.fromKind(
+    'validation-error',
+    'The cursor is not one this server gave out. Pass back next_cursor unchanged.',
+    { errors: [{ path: 'cursor', message: 'unknown cursor' }] },
+  )
 }

@@ -1,13 +1,11 @@
 import {
   type CompleteUsageResponse,
-  ConflictError,
+  CredlyApiError,
   configuredPrice,
   configuredTier,
   type ModelPrice,
-  problemType,
   type StartUsageResponse,
   type TokenCounts,
-  ValidationError,
 } from 'credly'
 import { newId } from '../ids.ts'
 import { toCredits, toMicro } from '../money.ts'
@@ -51,14 +49,13 @@ export function modelPrice(book: Book, model: string): ModelPrice {
   const price = configuredPrice(book.config, model)
   if (price) return price
   const known = Object.keys(book.config.models)
-  throw new ValidationError({
-    title: 'Unknown model',
-    detail: `Model "${model}" has no price in this project. Add it under "models" in the project config${
+  throw CredlyApiError.fromKind(
+    'unknown-model',
+    `Model "${model}" has no price in this project. Add it under "models" in the project config${
       known.length > 0 ? ` (priced now: ${known.slice(0, 10).join(', ')})` : ''
     }.`,
-    type: problemType('unknown-model'),
-    errors: [{ path: 'model', message: `no price for "${model}"` }],
-  })
+    { errors: [{ path: 'model', message: `no price for "${model}"` }] },
+  )
 }
 
 /**
@@ -271,14 +268,11 @@ export async function expireReservation(
 }
 
 /** A 409 for a transaction that is no longer pending. */
-export function notPending(transaction: TransactionRow): ConflictError {
-  return new ConflictError({
-    status: 409,
-    title: 'Conflict',
-    detail:
-      transaction.status === 'expired'
-        ? `Transaction ${transaction.id} expired before it was completed (its hold was settled by the project's on_expire policy). Extend long-running reservations with extendUsageTransaction.`
-        : `Transaction ${transaction.id} was already ${transaction.status} with a different body.`,
-    type: problemType('transaction-conflict'),
-  })
+export function notPending(transaction: TransactionRow): CredlyApiError {
+  return CredlyApiError.fromKind(
+    'transaction-conflict',
+    transaction.status === 'expired'
+      ? `Transaction ${transaction.id} expired before it was completed (its hold was settled by the project's on_expire policy). Extend long-running reservations with extendUsageTransaction.`
+      : `Transaction ${transaction.id} was already ${transaction.status} with a different body.`,
+  )
 }

@@ -1,13 +1,12 @@
 import {
+  CredlyApiError,
   parseOrThrow,
-  problemType,
   type UsageDimension,
   type UsageFigures,
   type UsageGroup,
   type UsageQuery,
   type UsageReport,
   usageQuerySchema,
-  ValidationError,
 } from 'credly'
 import { MICRO_PER_CREDIT, toCredits } from '../money.ts'
 import type { StoreReader, UsageSums } from '../stores/store.ts'
@@ -38,12 +37,11 @@ export async function usageReport(
   const to = input.to === undefined ? now + 1 : Date.parse(input.to)
   const from = input.from === undefined ? to - 30 * DAY : Date.parse(input.from)
   if (from >= to) {
-    throw new ValidationError({
-      title: 'Invalid request',
-      detail: `The report's range is empty: from (${new Date(from).toISOString()}) must be before to (${new Date(to).toISOString()}).`,
-      type: problemType('validation-error'),
-      errors: [{ path: 'from', message: 'must be before to' }],
-    })
+    throw CredlyApiError.fromKind(
+      'validation-error',
+      `The report's range is empty: from (${new Date(from).toISOString()}) must be before to (${new Date(to).toISOString()}).`,
+      { errors: [{ path: 'from', message: 'must be before to' }] },
+    )
   }
   const groupBy = [
     ...new Set([...(input.interval ? [input.interval] : []), ...(input.group_by ?? [])]),

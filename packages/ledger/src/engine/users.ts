@@ -1,11 +1,9 @@
 import {
-  ConflictError,
+  CredlyApiError,
   configuredTier,
   defaultTierOf,
   type ProjectConfig,
-  problemType,
   type Tier,
-  ValidationError,
 } from 'credly'
 import { newId } from '../ids.ts'
 import type { StoreWriter, UserRow } from '../stores/store.ts'
@@ -17,12 +15,11 @@ import { expireReservation } from './reservations.ts'
 export function tierOrThrow(config: ProjectConfig, tierId: string): Tier {
   const tier = configuredTier(config, tierId)
   if (tier) return tier
-  throw new ValidationError({
-    title: 'Unknown tier',
-    detail: `Tier "${tierId}" is not in this project's config (tiers: ${Object.keys(config.tiers).join(', ')}).`,
-    type: problemType('unknown-tier'),
-    errors: [{ path: 'tier_id', message: `no tier "${tierId}"` }],
-  })
+  throw CredlyApiError.fromKind(
+    'unknown-tier',
+    `Tier "${tierId}" is not in this project's config (tiers: ${Object.keys(config.tiers).join(', ')}).`,
+    { errors: [{ path: 'tier_id', message: `no tier "${tierId}"` }] },
+  )
 }
 
 /** Creates a user on a tier and grants the tier's first credits. */
@@ -54,12 +51,10 @@ export async function insertUser(
     deleted_at: null,
   }
   if (!(await tx.insertUser(row))) {
-    throw new ConflictError({
-      status: 409,
-      title: 'Conflict',
-      detail: `User "${input.user_id}" already exists in this project.`,
-      type: problemType('user-exists'),
-    })
+    throw CredlyApiError.fromKind(
+      'user-exists',
+      `User "${input.user_id}" already exists in this project.`,
+    )
   }
   const book = new Book(tx, config, row, now)
   await grantInitialTierCredits(book, tierId, tier)

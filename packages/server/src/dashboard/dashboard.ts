@@ -1,5 +1,5 @@
 import type { Ledger } from '@credly/ledger'
-import { CredlyApiError, type ProjectConfigInput, problemType, ValidationError } from 'credly'
+import { CredlyApiError, type ProjectConfigInput, ValidationError } from 'credly'
 import type { Context, Hono } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { html } from 'hono/html'
@@ -327,12 +327,11 @@ ${page.next_cursor ? html`<a href="?cursor=${page.next_cursor}">Next page</a>` :
       try {
         json = JSON.parse(form.config ?? '')
       } catch (error) {
-        throw new ValidationError({
-          title: 'Invalid request',
-          detail: `The config is not valid JSON: ${(error as Error).message}`,
-          type: problemType('validation-error'),
-          errors: [{ path: 'config', message: 'not valid JSON' }],
-        })
+        throw CredlyApiError.fromKind(
+          'validation-error',
+          `The config is not valid JSON: ${(error as Error).message}`,
+          { errors: [{ path: 'config', message: 'not valid JSON' }] },
+        )
       }
       await ledger.updateProjectConfig(session.projectId, json as ProjectConfigInput)
       return 'Config saved.'
