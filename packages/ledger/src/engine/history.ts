@@ -1,0 +1,76 @@
+import { listTransactionsQuerySchema, parseOrThrow, transactionIdSchema } from 'credly'
+import type { TransactionRow } from '../stores/store.ts'
+import type { Ledger } from './ledger.ts'
+import { badCursor, transactionNotFound, type Units } from './units.ts'
+import { usageReport } from './usage-report.ts'
+import { decodeCursor, encodeCursor, toTransaction } from './wire.ts'
+
+/** What happened: transactions, one or a page, and usage reports. */
+export function historyOperations(
+  units: Units,
+): Pick<Ledger, 'getTransaction' | 'listTransactions' | 'getUsage'> {
+  const { store, clock, loadProject, currentUser } = units
+  const operations: Pick<Ledger, 'getTransaction' | 'listTransactions' | 'getUsage'> = {
+    async getTransaction(projectId, transactionId) {
+      const id = parseOrThrow(
+        transactionIdSchema,
+        transactionId,
+        'transaction_id',
+        'transaction_id',
+      )
+      const row = await store.read((tx) => tx.getTransaction(projectId, id))
+      if (!row) throw transactionNotFound(id)
+      if (row.status === 'pending' && row.expires_at !== null && row.expires_at <= clock.now()) {
+        // Resolve it now, so a read never shows a reservation past its expiry as pending.
+        await currentUser(projectId, row.user_id).catch(() => undefined)
+        return toTransaction(
+          (await store.read((tx) => tx.getTransaction(projectId, id))) as TransactionRow,
+        )
+      }
+      return toTransaction(row)
+    },
+
+    async listTransactions(projectId, query = {}) {
+      const input = parseOrThrow(listTransactionsQuerySchema, query, 'getTransactions query')
+      const limit = input.limit ?? 20
+      let before: { created_at: number; id: string } | undefined
+      if (input.cursor !== undefined) {
+        const parts = decodeCursor(input.cursor)
+        if (!parts || typeof parts[0] !== 'number' || typeof parts[1] !== 'string')
+          throw badCursor()
+        before = { created_at: parts[0], id: parts[1] }
+      }
+      const rows = await store.read(async (tx) => {
+        await loadProject(tx, projectId)
+        return tx.listTransactions({
+          project_id: projectId,
+          limit: limit + 1,
+          before,
+          user_id: input.user_id,
+          status: input.status,
+          model: input.model,
+          feature_identifier: input.feature_identifier,
+          created_after:
+            input.created_after === undefined ? undefined : Date.parse(input.created_after),
+          created_before:
+            input.created_before === undefined ? undefined : Date.parse(input.created_before),
+        })
+      })
+      const page = rows.slice(0, limit)
+      const last = page[page.length - 1]
+      return {
+        data: page.map(toTransaction),
+        has_more: rows.length > limit,
+        next_cursor: rows.length > limit && last ? encodeCursor([last.created_at, last.id]) : null,
+      }
+    },
+
+    async getUsage(projectId, query = {}) {
+      return store.read(async (tx) => {
+        await loadProject(tx, projectId)
+        return usageReport(tx, projectId, query, clock.now())
+      })
+    },
+  }
+  return operations
+}

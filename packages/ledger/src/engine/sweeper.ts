@@ -1,0 +1,42 @@
+import type { Ledger } from './ledger.ts'
+import { type Units, userBatchKey } from './units.ts'
+
+/** Settling what fell due ahead of time (every access does it lazily anyway). */
+export function sweeperOperations(
+  units: Units,
+  idempotencyTtlMs: number,
+): Pick<Ledger, 'sweep' | 'startSweeper'> {
+  const { store, clock, withUser } = units
+  const operations: Pick<Ledger, 'sweep' | 'startSweeper'> = {
+    async sweep(sweepOptions = {}) {
+      const due = await store.read((tx) => tx.listDueUsers(clock.now(), sweepOptions.limit ?? 1000))
+      // Concurrent writes share commits (group commit), so a large sweep stays cheap.
+      await Promise.all(
+        due.map(({ project_id: projectId, user_id: userId }) =>
+          store.write((tx) => withUser(projectId, userId, async () => undefined, tx), {
+            batchKey: userBatchKey(projectId, userId),
+          }),
+        ),
+      )
+      const keys = await store.write((tx) => tx.pruneIdempotency(clock.now() - idempotencyTtlMs))
+      return { users: due.length, idempotency_keys: keys }
+    },
+
+    startSweeper(sweeperOptions = {}) {
+      let running = false
+      const timer = setInterval(() => {
+        if (running) return
+        running = true
+        operations
+          .sweep()
+          .catch((error: unknown) => sweeperOptions.onError?.(error))
+          .finally(() => {
+            running = false
+          })
+      }, sweeperOptions.intervalMs ?? 60_000)
+      timer.unref()
+      return () => clearInterval(timer)
+    },
+  }
+  return operations
+}

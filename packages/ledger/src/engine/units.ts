@@ -1,0 +1,163 @@
+import { CredlyApiError, type ProjectConfig, parseOrThrow, userIdSchema } from 'credly'
+import type { Clock } from '../clock.ts'
+import type { ProjectRow, Store, StoreWriter, TransactionRow, UserRow } from '../stores/store.ts'
+import { projectNotFound } from './api-keys.ts'
+import { Book } from './book.ts'
+import { once } from './idempotency.ts'
+import type { Project } from './ledger.ts'
+import { settleDue } from './reservations.ts'
+
+/**
+ * What every ledger operation builds on: the store and the clock, and the units of work they run
+ * in (a locked, up-to-date user; exactly-once writes batched by user; reads that settle what fell
+ * due).
+ */
+export type Units = ReturnType<typeof createUnits>
+
+export function createUnits(store: Store, clock: Clock) {
+  async function loadProject(
+    tx: { getProject(id: string): Promise<ProjectRow | undefined> },
+    projectId: string,
+  ) {
+    const project = await tx.getProject(projectId)
+    if (!project) throw projectNotFound(projectId)
+    return project
+  }
+
+  /** Runs `work` on a locked, up-to-date user; writes everything it did. */
+  async function withUser<T>(
+    projectId: string,
+    userId: string,
+    work: (book: Book, project: ProjectRow) => Promise<T>,
+    tx: StoreWriter,
+  ): Promise<{ result: T; user: UserRow; project: ProjectRow }> {
+    const project = await loadProject(tx, projectId)
+    const user = await tx.lockUser(projectId, userId)
+    if (!user) throw userNotFound(userId)
+    const book = new Book(tx, project.config, user, clock.now())
+    await settleDue(book)
+    const result = await work(book, project)
+    return { result, user: await book.flush(), project }
+  }
+
+  /**
+   * One write unit for one user, exactly-once per idempotency key (see `once`). Units of the
+   * same user share a batch key, so a hot user's operations share commits instead of queueing
+   * on the user's row lock.
+   */
+  function writeOnce<T>(
+    scope: {
+      projectId: string
+      userId: string | undefined
+      operation: string
+      key: string | undefined
+      request: unknown
+    },
+    work: (tx: StoreWriter) => Promise<T>,
+  ): Promise<T> {
+    return store.write((tx) => once(tx, { ...scope, now: clock.now() }, () => work(tx)), {
+      batchKey:
+        scope.userId === undefined ? undefined : userBatchKey(scope.projectId, scope.userId),
+    })
+  }
+
+  /**
+   * Which user each transaction this process started belongs to, so its complete can join that
+   * user's batch without a read. A hint only (the user's row lock decides): bounded, and a miss
+   * (another instance started it) just means no batching.
+   */
+  const transactionUsers = new Map<string, string>()
+  const rememberTransactionUser = (transactionId: string | null, userId: string) => {
+    if (!store.batchesByKey || transactionId === null) return
+    transactionUsers.set(transactionId, userId)
+    if (transactionUsers.size > 10_000)
+      transactionUsers.delete(transactionUsers.keys().next().value as string)
+  }
+
+  /** Reads a user, bringing them up to date first if a refill or expiry is due. */
+  async function currentUser(
+    projectId: string,
+    userId: string,
+  ): Promise<{ user: UserRow; config: ProjectConfig }> {
+    const id = parseOrThrow(userIdSchema, userId, 'user_id', 'user_id')
+    const snapshot = await store.read(async (tx) => ({
+      project: await loadProject(tx, projectId),
+      user: await tx.getUser(projectId, id),
+    }))
+    if (!snapshot.user) throw userNotFound(id)
+    if (snapshot.user.next_event_at === null || snapshot.user.next_event_at > clock.now()) {
+      return { user: snapshot.user, config: snapshot.project.config }
+    }
+    return store.write(
+      async (tx) => {
+        const { user, project } = await withUser(projectId, id, async () => undefined, tx)
+        return { user, config: project.config }
+      },
+      { batchKey: userBatchKey(projectId, id) },
+    )
+  }
+
+  return {
+    store,
+    clock,
+    loadProject,
+    withUser,
+    writeOnce,
+    currentUser,
+    rememberTransactionUser,
+    /** The user a transaction this process started belongs to, if it remembers. */
+    transactionUserOf: (transactionId: string) => transactionUsers.get(transactionId),
+  }
+}
+
+/**
+ * What a write that may find its transaction already resolved returns: the conflict is data, so
+ * the unit still commits (an expiry it settled stays settled) and a replayed key answers the same.
+ */
+export type Outcome<T> = { ok: T } | { conflict: string }
+
+export function unwrap<T>(outcome: Outcome<T>): T {
+  if ('ok' in outcome) return outcome.ok
+  throw CredlyApiError.fromKind('transaction-conflict', outcome.conflict)
+}
+
+export async function transactionOf(
+  tx: StoreWriter,
+  projectId: string,
+  transactionId: string,
+): Promise<TransactionRow> {
+  const transaction = await tx.getTransaction(projectId, transactionId)
+  if (!transaction) throw transactionNotFound(transactionId)
+  return transaction
+}
+
+/** Writes of one user share this batch key. */
+export function userBatchKey(projectId: string, userId: string): string {
+  return `${projectId}\u0000${userId}`
+}
+
+export function toProject(row: ProjectRow): Project {
+  return { id: row.id, config: row.config, created_at: new Date(row.created_at).toISOString() }
+}
+
+export function userNotFound(userId: string): CredlyApiError {
+  return CredlyApiError.fromKind(
+    'user-not-found',
+    `No user "${userId}" in this project. Create it with createUser (captureUsage does so by itself).`,
+  )
+}
+
+export function transactionNotFound(transactionId: string): CredlyApiError {
+  return CredlyApiError.fromKind(
+    'transaction-not-found',
+    `No transaction "${transactionId}" in this project.`,
+  )
+}
+
+export function badCursor(): CredlyApiError {
+  return CredlyApiError.fromKind(
+    'validation-error',
+    'The cursor is not one this server gave out. Pass back next_cursor unchanged.',
+    { errors: [{ path: 'cursor', message: 'unknown cursor' }] },
+  )
+}
