@@ -1,4 +1,9 @@
-import { listTransactionsQuerySchema, parseOrThrow, transactionIdSchema } from 'credly'
+import {
+  listTransactionsQuerySchema,
+  NotFoundError,
+  parseOrThrow,
+  transactionIdSchema,
+} from 'credly'
 import type { TransactionRow } from '../stores/store.ts'
 import type { Ledger } from './ledger.ts'
 import { badCursor, transactionNotFound, type Units } from './units.ts'
@@ -21,8 +26,11 @@ export function historyOperations(
       const row = await store.read((tx) => tx.getTransaction(projectId, id))
       if (!row) throw transactionNotFound(id)
       if (row.status === 'pending' && row.expires_at !== null && row.expires_at <= clock.now()) {
-        // Resolve it now, so a read never shows a reservation past its expiry as pending.
-        await currentUser(projectId, row.user_id).catch(() => undefined)
+        // Resolve it now, so a read never shows a reservation past its expiry as pending. A
+        // deleted user's holds were released when it was deleted; any other failure is real.
+        await currentUser(projectId, row.user_id).catch((error: unknown) => {
+          if (!NotFoundError.isInstance(error)) throw error
+        })
         return toTransaction(
           (await store.read((tx) => tx.getTransaction(projectId, id))) as TransactionRow,
         )
