@@ -15,7 +15,7 @@ export function historyOperations(
   units: Units,
 ): Pick<Ledger, 'getTransaction' | 'listTransactions' | 'getUsage'> {
   const { store, clock, loadProject, currentUser } = units
-  const operations: Pick<Ledger, 'getTransaction' | 'listTransactions' | 'getUsage'> = {
+  return {
     async getTransaction(projectId, transactionId) {
       const id = parseOrThrow(
         transactionIdSchema,
@@ -80,5 +80,4 @@ export function historyOperations(
       })
     },
   }
-  return operations
 }

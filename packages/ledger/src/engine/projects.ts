@@ -13,10 +13,7 @@ export function projectOperations(
   'createProject' | 'getProject' | 'updateProjectConfig' | 'listProjects' | 'verify'
 > {
   const { store, clock, loadProject } = units
-  const operations: Pick<
-    Ledger,
-    'createProject' | 'getProject' | 'updateProjectConfig' | 'listProjects' | 'verify'
-  > = {
+  return {
     async createProject(input) {
       const config = parseOrThrow(projectConfigSchema, input.config, 'project config')
       const row: ProjectRow = { id: input.id ?? newId('project'), config, created_at: clock.now() }
@@ -55,5 +52,4 @@ export function projectOperations(
       })
     },
   }
-  return operations
 }

@@ -18,7 +18,7 @@ export function usageOperations(
   units: Units,
 ): Pick<Ledger, 'startUsage' | 'completeUsage' | 'extendUsage'> {
   const { withUser, writeOnce, rememberTransactionUser, transactionUserOf } = units
-  const operations: Pick<Ledger, 'startUsage' | 'completeUsage' | 'extendUsage'> = {
+  return {
     async startUsage(projectId, request, writeOptions = {}) {
       const input = parseOrThrow(startUsageRequestSchema, request, 'startUsageTransaction request')
       const started = await writeOnce(
@@ -118,5 +118,4 @@ export function usageOperations(
       return unwrap(outcome)
     },
   }
-  return operations
 }

@@ -28,16 +28,7 @@ export function userOperations(
   | 'grantCredits'
 > {
   const { store, clock, loadProject, withUser, writeOnce, currentUser } = units
-  const operations: Pick<
-    Ledger,
-    | 'createUser'
-    | 'getUser'
-    | 'getBalance'
-    | 'listUsers'
-    | 'deleteUser'
-    | 'changeUserTier'
-    | 'grantCredits'
-  > = {
+  return {
     async createUser(projectId, request, writeOptions = {}) {
       const input = parseOrThrow(createUserRequestSchema, request, 'createUser request')
       return writeOnce(
@@ -184,5 +175,4 @@ export function userOperations(
       )
     },
   }
-  return operations
 }
