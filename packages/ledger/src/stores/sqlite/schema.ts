@@ -139,5 +139,8 @@ export const migrations: string[] = [
     at INTEGER NOT NULL
   ) STRICT;
   CREATE INDEX refusals_project ON refusals (project_id, at);
+  `, // The sweeper prunes old idempotency keys by age; PostgreSQL had this index from the start.
+  `
+  CREATE INDEX idempotency_age ON idempotency (created_at);
   `,
 ]
