@@ -31,3 +31,15 @@ export function toCredits(micro: number): number {
   // Dividing an integer by 1e6 can print as 0.30000000000000004; rounding to 6 places cannot.
   return Number((micro / MICRO_PER_CREDIT).toFixed(6))
 }
+
+/**
+ * A BigInt sum of micro-credits as credits. Sums over a project's history can pass 2^53
+ * micro-credits even though every balance stays within MAX_CREDITS: exact while the sum fits a
+ * double exactly, rounded to whole credits beyond (only a reported figure, never a comparison).
+ */
+export function sumToCredits(micro: bigint | number): number {
+  const value = BigInt(micro)
+  if (value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER))
+    return toCredits(Number(value))
+  return Number(value / BigInt(MICRO_PER_CREDIT))
+}

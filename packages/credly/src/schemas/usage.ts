@@ -75,6 +75,16 @@ export const usageGroupSchema = usageFiguresSchema.extend({
 })
 export type UsageGroup = z.infer<typeof usageGroupSchema>
 
+/** The field of a group that holds each dimension's value. */
+export const usageGroupField = {
+  day: 'day',
+  hour: 'hour',
+  model: 'model',
+  feature: 'feature_identifier',
+  user: 'user_id',
+  tier: 'tier_id',
+} as const satisfies Record<UsageDimension, keyof UsageGroup>
+
 /** Result of `getUsage`. */
 export const usageReportSchema = z.object({
   from: timestampSchema,

@@ -6,20 +6,13 @@ import {
   type UsageGroup,
   type UsageQuery,
   type UsageReport,
+  usageGroupField,
   usageQuerySchema,
 } from 'credly'
-import { MICRO_PER_CREDIT, toCredits } from '../money.ts'
+import { sumToCredits as credits } from '../money.ts'
 import type { StoreReader, UsageSums } from '../stores/store.ts'
 
 const DAY = 86_400_000
-
-/** Which field of a group names each dimension's value. */
-const FIELD: Record<Exclude<UsageDimension, 'day' | 'hour'>, keyof UsageGroup> = {
-  model: 'model',
-  feature: 'feature_identifier',
-  user: 'user_id',
-  tier: 'tier_id',
-}
 
 /**
  * A project's usage over a time range from the ledger's own records (transactions and refused
@@ -71,7 +64,7 @@ function toGroup(sums: UsageSums, groupBy: UsageDimension[]): UsageGroup {
     const value = sums.key[dimension] ?? null
     if (dimension === 'day') group.day = new Date(Number(value)).toISOString().slice(0, 10)
     else if (dimension === 'hour') group.hour = new Date(Number(value)).toISOString()
-    else Object.assign(group, { [FIELD[dimension]]: value })
+    else Object.assign(group, { [usageGroupField[dimension]]: value })
   }
   return group
 }
@@ -113,18 +106,11 @@ function addUp(groups: UsageSums[]): Omit<UsageSums, 'key'> {
   return total
 }
 
-/** Micro-credits as credits: exact to six decimals while the sum fits a double exactly. */
-function credits(micro: bigint): number {
-  return micro <= BigInt(Number.MAX_SAFE_INTEGER)
-    ? toCredits(Number(micro))
-    : Number(micro / BigInt(MICRO_PER_CREDIT))
-}
-
 /** Time buckets in order, then each dimension's value (nulls first). */
 function byKey(groupBy: UsageDimension[]) {
   return (a: UsageGroup, b: UsageGroup): number => {
     for (const dimension of groupBy) {
-      const field = dimension === 'day' || dimension === 'hour' ? dimension : FIELD[dimension]
+      const field = usageGroupField[dimension]
       const left = (a[field] ?? '') as string
       const right = (b[field] ?? '') as string
       if (left !== right) return left < right ? -1 : 1

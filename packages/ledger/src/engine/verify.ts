@@ -1,4 +1,5 @@
-import { MICRO_PER_CREDIT, toCredits } from '../money.ts'
+// Sums are BigInt: a project's (or a long-lived user's) totals can pass 2^53 micro-credits.
+import { sumToCredits as credits } from '../money.ts'
 import type { StoreReader } from '../stores/store.ts'
 
 /** One place where the stored state and the journal disagree. */
@@ -24,18 +25,6 @@ export type VerifyReport = {
 }
 
 const PAGE = 10_000
-
-/**
- * Micro-credits as credits. Sums are BigInt: a project's (or a long-lived user's) spent and
- * granted totals can pass 2^53 micro-credits even though every balance stays within
- * MAX_CREDITS; only the reported figure is rounded, never the comparison.
- */
-function credits(micro: bigint | number): number {
-  const value = BigInt(micro)
-  if (value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER))
-    return toCredits(Number(value))
-  return Number(value / BigInt(MICRO_PER_CREDIT))
-}
 
 /**
  * Replays a project's journal into account balances and compares them with every stored

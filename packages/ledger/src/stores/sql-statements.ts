@@ -20,13 +20,13 @@ import type {
  */
 
 export type SqlValue = string | number | null
+export type SqlRow = Record<string, unknown>
 
 /**
  * Where a rate-limit window's spend sum is capped: above any limit plus any one call (each at
  * most MAX_CREDITS), and far below 2^53 micro-credits.
  */
 const SPEND_SUM_CAP = 4 * MAX_MICRO
-export type SqlRow = Record<string, unknown>
 
 /** Runs one statement inside the store's current transaction. */
 export type SqlExecutor = {
@@ -551,17 +551,25 @@ function transactionValues(row: TransactionRow): SqlValue[] {
   ]
 }
 
-/** The SQL of each usage dimension, the same on SQLite and PostgreSQL (integer division). */
-const DIMENSION_SQL: Record<UsageDimension, { transactions: string; refusals: string }> = {
-  day: {
-    transactions: '(created_at / 86400000) * 86400000',
-    refusals: '(at / 86400000) * 86400000',
-  },
-  hour: { transactions: '(created_at / 3600000) * 3600000', refusals: '(at / 3600000) * 3600000' },
-  model: { transactions: 'model', refusals: 'model' },
-  feature: { transactions: 'feature_identifier', refusals: 'feature_identifier' },
-  user: { transactions: 'user_id', refusals: 'user_id' },
-  tier: { transactions: 'tier_id', refusals: 'tier_id' },
+/**
+ * The SQL of a usage dimension over a table whose time column is `time`: a time bucket by
+ * integer division (the same on SQLite and PostgreSQL), or a column both tables have.
+ */
+function dimensionSql(dimension: UsageDimension, time: string): string {
+  switch (dimension) {
+    case 'day':
+      return `(${time} / 86400000) * 86400000`
+    case 'hour':
+      return `(${time} / 3600000) * 3600000`
+    case 'feature':
+      return 'feature_identifier'
+    case 'user':
+      return 'user_id'
+    case 'tier':
+      return 'tier_id'
+    case 'model':
+      return 'model'
+  }
 }
 
 /**
@@ -601,17 +609,17 @@ async function usageReport(db: SqlExecutor, query: UsageSumsQuery): Promise<Usag
     ],
   })
   const dimensions = query.group_by
-  const select = (table: 'transactions' | 'refusals') =>
-    dimensions.map((dimension) => `${DIMENSION_SQL[dimension][table]} AS d_${dimension}`)
-  const groupBy = (table: 'transactions' | 'refusals') =>
+  const select = (time: string) =>
+    dimensions.map((dimension) => `${dimensionSql(dimension, time)} AS d_${dimension}`)
+  const groupBy = (time: string) =>
     dimensions.length === 0
       ? ''
-      : ` GROUP BY ${dimensions.map((d) => DIMENSION_SQL[d][table]).join(', ')}`
+      : ` GROUP BY ${dimensions.map((dimension) => dimensionSql(dimension, time)).join(', ')}`
 
   const calls = where('created_at')
   const callRows = await db.all(
     `SELECT ${[
-      ...select('transactions'),
+      ...select('created_at'),
       'COUNT(*) AS calls',
       splitSum('used', 'charged'),
       splitSum(
@@ -619,16 +627,16 @@ async function usageReport(db: SqlExecutor, query: UsageSumsQuery): Promise<Usag
         'refunded',
       ),
       ...TOKEN_KINDS.map((kind) => splitSum(`${kind}_tokens`, kind)),
-    ].join(', ')} FROM transactions WHERE ${calls.sql}${groupBy('transactions')}`,
+    ].join(', ')} FROM transactions WHERE ${calls.sql}${groupBy('created_at')}`,
     calls.params,
   )
   const refused = where('at')
   const refusalRows = await db.all(
     `SELECT ${[
-      ...select('refusals'),
+      ...select('at'),
       "SUM(CASE WHEN reason = 'insufficient_credits' THEN 1 ELSE 0 END) AS insufficient",
       "SUM(CASE WHEN reason = 'rate_limited' THEN 1 ELSE 0 END) AS limited",
-    ].join(', ')} FROM refusals WHERE ${refused.sql}${groupBy('refusals')}`,
+    ].join(', ')} FROM refusals WHERE ${refused.sql}${groupBy('at')}`,
     refused.params,
   )
 

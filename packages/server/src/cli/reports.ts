@@ -4,6 +4,7 @@ import {
   type TransactionStatus,
   type UsageDimension,
   type UsageGroup,
+  usageGroupField,
 } from 'credly'
 
 import {
@@ -129,14 +130,7 @@ export async function transactionsCommand(args: string[], output: Output): Promi
 export function usageColumns(
   groupBy: UsageDimension[],
 ): Array<[string, (row: UsageGroup & { total?: boolean }) => string]> {
-  const dimension: Record<UsageDimension, keyof UsageGroup> = {
-    day: 'day',
-    hour: 'hour',
-    model: 'model',
-    feature: 'feature_identifier',
-    user: 'user_id',
-    tier: 'tier_id',
-  }
+  const dimension = usageGroupField
   return [
     ...groupBy.map((name, index): [string, (row: UsageGroup & { total?: boolean }) => string] => [
       dimension[name],

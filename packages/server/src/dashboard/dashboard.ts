@@ -53,29 +53,38 @@ export function registerDashboard(app: Hono<AppEnv>, ledger: Ledger, guard: Auth
   }
 
   /**
-   * A form post: signed in, with the session's CSRF token, or refused (403) before anything
-   * changes. Ledger errors come back to the page as a message.
+   * A posted form of a signed-in operator carrying the session's CSRF token, or the answer that
+   * refuses it (sign in first, or 403) before anything changes.
    */
+  const postedForm = async (
+    c: Context,
+    back: string,
+  ): Promise<Response | { session: DashboardSession; form: Record<string, string> }> => {
+    const session = await signedIn(c)
+    if (!session) return c.redirect('/dashboard/sign-in', 303)
+    const form = Object.fromEntries(
+      Object.entries(await c.req.parseBody()).map(([key, value]) => [key, String(value)]),
+    )
+    if (form.csrf === session.csrf) return { session, form }
+    return c.html(
+      layout({
+        title: 'Refused',
+        body: html`<p>This form was not sent from this dashboard session (its CSRF token is missing or wrong). Nothing was changed. <a href="${back}">Go back</a> and try again.</p>`,
+      }),
+      403,
+    )
+  }
+
+  /** A form post (see `postedForm`); ledger errors come back to the page as a message. */
   const action = (
     path: string,
     run: (page: Page, form: Record<string, string>, c: Context) => Promise<string>,
     back: (c: Context) => string,
   ) => {
     app.post(path, async (c) => {
-      const session = await signedIn(c)
-      if (!session) return c.redirect('/dashboard/sign-in', 303)
-      const form = Object.fromEntries(
-        Object.entries(await c.req.parseBody()).map(([key, value]) => [key, String(value)]),
-      )
-      if (form.csrf !== session.csrf) {
-        return c.html(
-          layout({
-            title: 'Refused',
-            body: html`<p>This form was not sent from this dashboard session (its CSRF token is missing or wrong). Nothing was changed. <a href="${back(c)}">Go back</a> and try again.</p>`,
-          }),
-          403,
-        )
-      }
+      const posted = await postedForm(c, back(c))
+      if (posted instanceof Response) return posted
+      const { session, form } = posted
       try {
         const done = await run({ session, ledger }, form, c)
         return c.redirect(`${back(c)}?ok=${encodeURIComponent(done)}`, 303)
@@ -359,15 +368,15 @@ ${page.next_cursor ? html`<a href="?cursor=${page.next_cursor}">Next page</a>` :
   })
   app.post('/dashboard/keys', async (c) => {
     // Like `action`, but the new secret goes to the next page once, not into a message.
-    const session = await signedIn(c)
-    if (!session) return c.redirect('/dashboard/sign-in', 303)
-    const form = await c.req.parseBody()
-    if (form.csrf !== session.csrf) return c.text('Refused: missing or wrong CSRF token.', 403)
+    const posted = await postedForm(c, '/dashboard/keys')
+    if (posted instanceof Response) return posted
+    const { session, form } = posted
     const scope = form.scope === 'admin' ? 'admin' : 'metering'
-    const name = typeof form.name === 'string' && form.name ? form.name : undefined
-    const key = await ledger.createApiKey(session.projectId, { scope, name })
+    const key = await ledger.createApiKey(session.projectId, {
+      scope,
+      name: form.name || undefined,
+    })
     // Rendered directly (not redirected), so the secret never appears in a URL or a log.
-    const keys = await ledger.listApiKeys(session.projectId)
     return c.html(
       layout({
         title: 'API keys',
@@ -375,7 +384,7 @@ ${page.next_cursor ? html`<a href="?cursor=${page.next_cursor}">Next page</a>` :
         body: html`<p class="flash" role="status">New ${key.scope} key, shown once: copy it now.</p>
 <p class="secret" id="new-key">${key.key}</p>
 <button type="button" onclick="navigator.clipboard.writeText(document.getElementById('new-key').textContent)">Copy</button>
-<p><a href="/dashboard/keys">Back to the keys</a> (${keys.length} in all)</p>`,
+<p><a href="/dashboard/keys">Back to the keys</a></p>`,
       }),
     )
   })
