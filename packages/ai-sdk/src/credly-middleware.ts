@@ -108,6 +108,8 @@ export function credlyMiddleware(options: CredlyMiddlewareOptions = {}): Languag
         typeof options.modelId === 'function'
           ? options.modelId(model)
           : (options.modelId ?? model.modelId),
+      // For the price catalog: `openai.chat` and `azure.chat` price the same model differently.
+      provider: model.provider,
       tokens: { input_tokens: inputTokens, output_tokens: outputTokens },
       featureIdentifier:
         typeof perCall.featureIdentifier === 'string' ? perCall.featureIdentifier : undefined,

@@ -75,6 +75,8 @@ export async function startMeter(
   call: {
     userId: string | undefined
     model: string
+    /** The AI SDK's provider name (`openai.chat`), which the price catalog matches. */
+    provider?: string | undefined
     tokens: TokenCounts
     featureIdentifier: string | undefined
     /** Reserve what the user affords, down to this many output tokens, rather than refuse. */
@@ -109,6 +111,7 @@ export async function startMeter(
     startCreatingUser(client, {
       user_id: userId,
       model: call.model,
+      provider: call.provider,
       provisional_tokens: tokens,
       feature_identifier: feature,
     })

@@ -342,3 +342,48 @@ describe('completion retries: one policy, the client', () => {
     }
   }, 60_000)
 })
+
+describe('a project priced by the catalog', () => {
+  it('charges what the catalog says the provider charges, with no price typed in', async () => {
+    const { calcPrice } = await import('@pydantic/genai-prices')
+    const catalogServer = await createTestServer({
+      config: {
+        pricing: { catalog: true, credits_per_usd: 1000, markup: 1.25 },
+        tiers: { free: { credits: 100 } },
+      },
+    })
+    try {
+      const catalogClient = catalogServer.client({ apiKey: catalogServer.meteringKey })
+      provider.reply({
+        kind: 'text',
+        text: 'Hi.',
+        usage: { prompt: 12_000, cached: 2_000, completion: 3_000 },
+      })
+      const result = await generateText({
+        model: wrapLanguageModel({
+          // A dated snapshot, as apps pin them; the middleware sends the provider (openai.chat).
+          model: openai.chat('gpt-4o-2024-08-06'),
+          middleware: credlyMiddleware({ client: catalogClient, userId: 'ann' }),
+        }),
+        prompt: 'Hello',
+        maxOutputTokens: 4000,
+      })
+      const usd = calcPrice(
+        { input_tokens: 12_000, cache_read_tokens: 2_000, output_tokens: 3_000 },
+        'gpt-4o-2024-08-06',
+        { providerId: 'openai' },
+      )?.total_price
+      const credits = result.providerMetadata?.credly?.creditsUsed as number
+      expect(credits).toBeCloseTo((usd ?? Number.NaN) * 1000 * 1.25, 6)
+      const [transaction] = (await catalogClient.getTransactions({ user_id: 'ann' })).data
+      expect(transaction?.price_source).toMatchObject({
+        from: 'catalog',
+        provider: 'openai',
+        model: 'gpt-4o',
+      })
+      expect((await catalogServer.ledger.verify(catalogServer.projectId)).ok).toBe(true)
+    } finally {
+      await catalogServer.close()
+    }
+  })
+})

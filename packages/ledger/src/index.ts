@@ -6,6 +6,7 @@ export {
   type CreatedApiKey,
   hashApiKey,
 } from './engine/api-keys.ts'
+export { CATALOG_PACKAGE } from './engine/catalog.ts'
 export {
   createLedger,
   type Ledger,
@@ -13,6 +14,7 @@ export {
   type Project,
   type WriteOptions,
 } from './engine/ledger.ts'
+export { freezeModelPrices, listModelPrices, type PricedModel } from './engine/price-list.ts'
 export { priceTokens } from './engine/pricing.ts'
 export type { VerifyDifference, VerifyReport } from './engine/verify.ts'
 export { createLocalClient, type LocalClient, type LocalClientOptions } from './local-client.ts'

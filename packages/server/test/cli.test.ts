@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { promisify } from 'node:util'
+import type { PricedModel } from '@credly/ledger'
 import { createClient, VERSION } from 'credly'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
@@ -450,6 +451,65 @@ describe('credly keys, users and verify', () => {
     expect(bad.code).toBe(1)
     expect(bad.stderr).toContain('group_by')
   }, 30_000)
+
+  it('models lists config and catalog prices; --freeze pins what the project metered', async () => {
+    const catalogConfig = {
+      pricing: { catalog: true, credits_per_usd: 1000, markup: 1.5 },
+      models: { 'house-model': { input: 1, output: 2 } },
+      tiers: { free: { credits: 1000 } },
+    }
+    writeFileSync(configPath, JSON.stringify(catalogConfig))
+    const created = JSON.parse(
+      (await run('init', '--config', configPath, '--database', database, '--json')).stdout,
+    )
+    const { calcPrice } = await import('@pydantic/genai-prices')
+    const usdPerMillion = (model: string, provider: string, usage: Record<string, number>) =>
+      calcPrice(usage, model, { providerId: provider })?.total_price ?? Number.NaN
+    const listed = await run('models', '--search', 'gpt-4o-mini', '--json', '--database', database)
+    const entries = JSON.parse(listed.stdout) as PricedModel[]
+    const mini = entries.find(
+      (entry) => entry.model === 'gpt-4o-mini' && entry.provider === 'openai',
+    )
+    // The catalog's own price of a million tokens, in credits at this project's rate and markup.
+    expect(mini?.price.input).toBeCloseTo(
+      usdPerMillion('gpt-4o-mini', 'openai', { input_tokens: 1e6 }) * 1500,
+      6,
+    )
+    expect(mini?.price.output).toBeCloseTo(
+      usdPerMillion('gpt-4o-mini', 'openai', { output_tokens: 1e6 }) * 1500,
+      6,
+    )
+    expect(mini?.source).toMatchObject({ from: 'catalog', model: 'gpt-4o-mini' })
+    const table = (await run('models', '--search', 'house', '--database', database)).stdout
+    expect(table).toMatch(/^house-model\s+1\s+2\s+config$/m)
+
+    // Meter one catalog-priced call, then freeze: its price moves under "models".
+    const { createLedger, createSqliteStore } = await import('@credly/ledger')
+    const store = createSqliteStore({ path: database })
+    const ledger = createLedger({ store })
+    await ledger.createUser(created.project_id, { user_id: 'ann' })
+    const start = await ledger.startUsage(created.project_id, {
+      user_id: 'ann',
+      model: 'gpt-4o-mini',
+      provider: 'openai.chat',
+    })
+    expect(start.continue).toBe(true)
+    await store.close()
+    const frozen = await run('models', '--freeze', '--database', database)
+    expect(frozen.code).toBe(0)
+    expect(frozen.stdout).toMatch(/Froze 1 price into project/)
+    const after = JSON.parse(
+      (await run('models', '--search', 'gpt-4o-mini', '--json', '--database', database)).stdout,
+    ) as PricedModel[]
+    expect(after[0]).toMatchObject({
+      model: 'gpt-4o-mini',
+      source: { from: 'config' },
+      price: mini?.price,
+    })
+    const unknown = await run('models', '--freeze', 'no-such-model', '--database', database)
+    expect(unknown.code).toBe(1)
+    expect(unknown.stderr).toContain('does not know the model "no-such-model"')
+  }, 60_000)
 
   it('verify reports a project it cannot read, and still checks the others', async () => {
     const { createLedger, createSqliteStore } = await import('@credly/ledger')

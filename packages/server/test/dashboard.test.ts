@@ -228,5 +228,19 @@ describe('the dashboard', () => {
     await page.getByRole('button', { name: 'Save config' }).click()
     expect(await page.getByRole('status').textContent()).toContain('Config saved')
     expect((await server.ledger.getProject(server.projectId)).config.tiers.free?.credits).toBe(250)
+
+    // Turning the catalog on makes its models searchable, priced in credits.
+    config.pricing = { catalog: true, credits_per_usd: 1000, markup: 2 }
+    await page.getByLabel('Config (JSON)').fill(JSON.stringify(config))
+    await page.getByRole('button', { name: 'Save config' }).click()
+    expect(await page.getByRole('status').textContent()).toContain('Config saved')
+    await page.getByLabel('Model', { exact: true }).fill('gpt-4o-mini')
+    await page.getByRole('button', { name: 'Search the catalog' }).click()
+    const row = page.locator('tbody tr', { hasText: /^gpt-4o-miniopenai/ })
+    const { calcPrice } = await import('@pydantic/genai-prices')
+    const usd = calcPrice({ input_tokens: 1e6 }, 'gpt-4o-mini', { providerId: 'openai' })
+    expect(await row.locator('td').nth(2).textContent()).toBe(
+      String((usd?.total_price ?? 0) * 2000),
+    )
   }, 60_000)
 })

@@ -16,17 +16,54 @@ const price = (name: string) =>
     .max(1e9, `${name} must be at most 1e9 credits per million tokens`)
     .refine(hasAtMostSixDecimals, `${name} may have at most six decimals`)
 
+const tokenPrices = {
+  input: price('input'),
+  output: price('output'),
+  cached_input: price('cached_input').optional(),
+  cache_write: price('cache_write').optional(),
+  reasoning: price('reasoning').optional(),
+}
+
+/**
+ * A long-context price: when a call's input tokens are more than `above_input_tokens`, the prices
+ * it gives replace the base ones for the whole call (as providers bill prompts over 200k tokens).
+ */
+export const priceTierSchema = z
+  .object({
+    above_input_tokens: z
+      .number({ error: 'above_input_tokens must be a whole number of input tokens' })
+      .int('above_input_tokens must be a whole number of input tokens')
+      .nonnegative('above_input_tokens must not be negative')
+      .max(Number.MAX_SAFE_INTEGER),
+    input: tokenPrices.input.optional(),
+    output: tokenPrices.output.optional(),
+    cached_input: tokenPrices.cached_input,
+    cache_write: tokenPrices.cache_write,
+    reasoning: tokenPrices.reasoning,
+  })
+  .strict()
+export type PriceTier = z.infer<typeof priceTierSchema>
+
 /**
  * A model's price in credits per million tokens. Without `cached_input` or `cache_write`, those
- * tokens cost `input`; without `reasoning`, reasoning tokens cost `output`.
+ * tokens cost `input`; without `reasoning`, reasoning tokens cost `output`. `tiers`, in rising
+ * order, price long prompts (each tier the call's input tokens are above applies, in order).
  */
 export const modelPriceSchema = z
   .object({
-    input: price('input'),
-    output: price('output'),
-    cached_input: price('cached_input').optional(),
-    cache_write: price('cache_write').optional(),
-    reasoning: price('reasoning').optional(),
+    ...tokenPrices,
+    tiers: z
+      .array(priceTierSchema)
+      .max(20)
+      .refine(
+        (tiers) =>
+          tiers.every(
+            (tier, i) =>
+              i === 0 || tier.above_input_tokens > (tiers[i - 1] as PriceTier).above_input_tokens,
+          ),
+        'tiers must be in rising order of above_input_tokens, each threshold once',
+      )
+      .optional(),
   })
   .strict()
 export type ModelPrice = z.infer<typeof modelPriceSchema>
@@ -105,6 +142,40 @@ export const reservationsSchema = z
   .strict()
 export type Reservations = z.infer<typeof reservationsSchema>
 
+/**
+ * Prices from the catalog that ships with Credly (`@pydantic/genai-prices`): a model not under
+ * `models` is priced at the catalog's USD price times `credits_per_usd` times `markup`.
+ */
+export const pricingSchema = z
+  .object({
+    /** Price models missing from `models` from the catalog. */
+    catalog: z.boolean({ error: 'pricing.catalog must be true or false' }),
+    /** Credits one US dollar buys (1000: a credit is a tenth of a cent). */
+    credits_per_usd: z
+      .number({ error: 'pricing.credits_per_usd must be a number of credits' })
+      .positive('pricing.credits_per_usd must be more than zero')
+      .max(1e9, 'pricing.credits_per_usd must be at most 1e9')
+      .optional(),
+    /** What the catalog's prices are multiplied by: 1.2 is a 20% margin. @default 1 */
+    markup: z
+      .number({ error: 'pricing.markup must be a number (1.2 for a 20% margin)' })
+      .positive('pricing.markup must be more than zero')
+      .max(1000, 'pricing.markup must be at most 1000')
+      .default(1),
+  })
+  .strict()
+  .refine((pricing) => (pricing.credits_per_usd ?? 0) * pricing.markup <= 1e6, {
+    message:
+      'pricing.credits_per_usd x pricing.markup must be at most 1,000,000 (a credit worth a millionth of a dollar)',
+    path: ['credits_per_usd'],
+  })
+  .refine((pricing) => !pricing.catalog || pricing.credits_per_usd !== undefined, {
+    message:
+      'pricing.credits_per_usd is required with the catalog on: how many credits a US dollar buys (e.g. 1000)',
+    path: ['credits_per_usd'],
+  })
+export type Pricing = z.output<typeof pricingSchema>
+
 const idKey = z
   .string()
   .min(1)
@@ -113,20 +184,30 @@ const idKey = z
 
 /**
  * A project's configuration: the same shape in a JSON file, in code and in the admin API.
- * Only `models` and `tiers` are required.
+ * Only `tiers` is required, and `models` unless `pricing.catalog` is on.
  */
 export const projectConfigSchema = z
   .object({
-    models: z.record(idKey, modelPriceSchema),
+    /** Prices in credits per million tokens by model id; they win over the catalog's. */
+    models: z.record(idKey, modelPriceSchema).optional(),
     tiers: z
       .record(idKey, tierSchema)
       .refine((tiers) => Object.keys(tiers).length > 0, 'at least one tier is required'),
     /** @default the first tier */
     default_tier: idKey.optional(),
     reservations: reservationsSchema.default({ ttl_seconds: 900, on_expire: 'charge' }),
+    pricing: pricingSchema.optional(),
   })
   .strict()
   .superRefine((config, context) => {
+    if (config.models === undefined && config.pricing?.catalog !== true) {
+      context.addIssue({
+        code: 'custom',
+        path: ['models'],
+        message:
+          'models is required unless the price catalog is on: price each model (e.g. {"gpt-4o": {"input": 2.5, "output": 10}}) or set "pricing": {"catalog": true, "credits_per_usd": 1000}',
+      })
+    }
     if (config.default_tier !== undefined && !Object.hasOwn(config.tiers, config.default_tier)) {
       context.addIssue({
         code: 'custom',
@@ -155,5 +236,6 @@ export function defaultTierOf(config: ProjectConfig): string {
 
 /** A model's price in the config by model id, or undefined (own keys only, as `configuredTier`). */
 export function configuredPrice(config: ProjectConfig, model: string): ModelPrice | undefined {
-  return Object.hasOwn(config.models, model) ? config.models[model] : undefined
+  const models = config.models ?? {}
+  return Object.hasOwn(models, model) ? models[model] : undefined
 }

@@ -32,6 +32,11 @@ export const startUsageRequestSchema = z
     /** The tokens the call may use; their price is held until the call completes. */
     provisional_tokens: tokenCountsSchema.optional(),
     feature_identifier: featureIdentifierSchema.optional(),
+    /**
+     * Who serves the model, as the AI SDK names it (`openai.chat`, `anthropic.messages`): picks
+     * the provider's price in the catalog. Prices under the project's `models` ignore it.
+     */
+    provider: textSchema('provider', { min: 1, max: 100 }).optional(),
   })
   .strict()
 export type StartUsageRequest = z.input<typeof startUsageRequestSchema>
@@ -135,6 +140,22 @@ export type ExtendUsageRequest = z.input<typeof extendUsageRequestSchema>
 export const transactionStatusSchema = z.enum(['pending', 'completed', 'failed', 'expired'])
 export type TransactionStatus = z.infer<typeof transactionStatusSchema>
 
+/**
+ * Where a transaction's price came from: the project's `models`, or the price catalog (which
+ * package and version, and the catalog's own provider and model ids it matched).
+ */
+export const priceSourceSchema = z.discriminatedUnion('from', [
+  z.object({ from: z.literal('config') }),
+  z.object({
+    from: z.literal('catalog'),
+    /** The catalog package and version, e.g. `@pydantic/genai-prices@0.1.8`. */
+    catalog: z.string(),
+    provider: z.string(),
+    model: z.string(),
+  }),
+])
+export type PriceSource = z.infer<typeof priceSourceSchema>
+
 /** One metered model call, from reservation to settlement. */
 export const transactionSchema = z.object({
   id: z.string(),
@@ -150,6 +171,8 @@ export const transactionSchema = z.object({
   finalized_tokens: tokenCountsSchema.nullable(),
   /** The model's price when the transaction started, in credits per million tokens. */
   price: modelPriceSchema,
+  /** Where `price` came from. (Older servers omit it.) */
+  price_source: priceSourceSchema.optional(),
   /** True when the usage was estimated (an aborted stream). */
   estimated: z.boolean(),
   created_at: timestampSchema,

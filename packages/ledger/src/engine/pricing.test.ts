@@ -1,6 +1,6 @@
 import { problemType, ValidationError } from 'credly'
 import { describe, expect, it } from 'vitest'
-import { priceTokens } from './pricing.ts'
+import { affordableOutputTokens, priceTokens } from './pricing.ts'
 
 describe('priceTokens', () => {
   const gpt4o = { input: 2.5, cached_input: 1.25, output: 10 }
@@ -14,6 +14,26 @@ describe('priceTokens', () => {
       ),
     ).toBe(900_000)
     expect(priceTokens({ input: 1.1, output: 4.4 }, { input_tokens: 1_000_003 })).toBe(1_100_004)
+  })
+
+  it('prices a long prompt wholly at each tier it is above, field by field', () => {
+    const tiered = {
+      input: 1,
+      output: 10,
+      tiers: [
+        { above_input_tokens: 100_000, input: 2 },
+        { above_input_tokens: 200_000, output: 20 },
+      ],
+    }
+    const call = (input: number) =>
+      priceTokens(tiered, { input_tokens: input, output_tokens: 1_000_000 })
+    // At the threshold itself the base prices hold; one token more, the tier's.
+    expect(call(100_000)).toBe(100_000 + 10_000_000)
+    expect(call(100_001)).toBe(200_002 + 10_000_000)
+    expect(call(200_001)).toBe(400_002 + 20_000_000)
+    // What a call can afford is priced at the tier its input puts it in.
+    expect(affordableOutputTokens(tiered, { input_tokens: 200_001 }, 400_002 + 20)).toBe(1)
+    expect(affordableOutputTokens(tiered, { input_tokens: 200_000 }, 400_000 + 20)).toBe(2)
   })
 
   it('rounds a fraction of a micro-credit up', () => {

@@ -28,22 +28,40 @@ export function priceTokens(price: ModelPrice, tokens: TokenCounts | null | unde
  * prices, so a capped call that reasons stays within what it reserved.
  */
 export function affordableOutputTokens(
-  price: ModelPrice,
+  tieredPrice: ModelPrice,
   tokens: TokenCounts | null | undefined,
   budget: number,
 ): number | null {
+  const price = priceForInput(tieredPrice, tokens?.input_tokens ?? 0)
   const perToken = BigInt(Math.round(Math.max(price.output, price.reasoning ?? 0) * 1e6))
   if (perToken === 0n) return null
-  const rest = scaledCost(price, { ...tokens, output_tokens: 0, reasoning_tokens: 0 })
+  const rest = scaledCost(tieredPrice, { ...tokens, output_tokens: 0, reasoning_tokens: 0 })
   const room = BigInt(Math.max(0, Math.floor(budget))) * 1_000_000n - rest
   if (room <= 0n) return 0
   const affordable = room / perToken
   return affordable > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(affordable)
 }
 
+/**
+ * The prices a call with `inputTokens` input tokens pays: the base prices, replaced by those of
+ * each tier whose threshold it is above (a long prompt's whole call is priced at its tier).
+ */
+export function priceForInput(price: ModelPrice, inputTokens: number): ModelPrice {
+  if (!price.tiers) return price
+  let chosen: ModelPrice = { ...price, tiers: undefined }
+  for (const { above_input_tokens, ...tierPrices } of price.tiers) {
+    if (inputTokens <= above_input_tokens) break
+    for (const [field, value] of Object.entries(tierPrices)) {
+      if (value !== undefined) chosen = { ...chosen, [field]: value }
+    }
+  }
+  return chosen
+}
+
 /** The exact cost of `tokens` in 1e-6 micro-credits (see `priceTokens`). */
-function scaledCost(price: ModelPrice, tokens: TokenCounts | null | undefined): bigint {
+function scaledCost(tieredPrice: ModelPrice, tokens: TokenCounts | null | undefined): bigint {
   if (!tokens) return 0n
+  const price = priceForInput(tieredPrice, tokens.input_tokens ?? 0)
   const input = tokens.input_tokens ?? 0
   const cachedInput = tokens.cached_input_tokens ?? 0
   const cacheWrite = tokens.cache_write_tokens ?? 0

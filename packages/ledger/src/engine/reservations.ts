@@ -4,6 +4,7 @@ import {
   configuredPrice,
   configuredTier,
   type ModelPrice,
+  type PriceSource,
   type StartUsageResponse,
   type TokenCounts,
 } from 'credly'
@@ -12,6 +13,7 @@ import { toCredits, toMicro } from '../money.ts'
 import type { TransactionRow } from '../stores/store.ts'
 import type { Book } from './book.ts'
 import { expireBuckets, returnHoldPart, spendFromBuckets } from './bucket-spending.ts'
+import { CATALOG_PACKAGE, catalogPrice } from './catalog.ts'
 import { windowMs } from './periods.ts'
 import { affordableOutputTokens, priceTokens } from './pricing.ts'
 import { applyDueRefills } from './refills.ts'
@@ -21,6 +23,7 @@ export type StartInput = {
   model: string
   provisional_tokens?: TokenCounts | undefined
   feature_identifier?: string | undefined
+  provider?: string | undefined
 }
 
 export type CompleteInput = {
@@ -44,16 +47,30 @@ export async function settleDue(book: Book): Promise<void> {
   await applyDueRefills(book)
 }
 
-/** The price of a model in the project config, or a clear error: never priced at zero. */
-export function modelPrice(book: Book, model: string): ModelPrice {
-  const price = configuredPrice(book.config, model)
-  if (price) return price
-  const known = Object.keys(book.config.models)
+/**
+ * The price of a model: the project's `models` first, then (with `pricing.catalog` on) the price
+ * catalog for the provider that serves it; else a clear error, never a price of zero.
+ */
+export async function modelPrice(
+  book: Book,
+  model: string,
+  provider: string | undefined,
+): Promise<{ price: ModelPrice; source: PriceSource }> {
+  const configured = configuredPrice(book.config, model)
+  if (configured) return { price: configured, source: { from: 'config' } }
+  const pricing = book.config.pricing
+  if (pricing?.catalog) {
+    const found = await catalogPrice(pricing, model, provider, book.now)
+    if (found) return found
+  }
+  const known = Object.keys(book.config.models ?? {})
   throw CredlyApiError.fromKind(
     'unknown-model',
-    `Model "${model}" has no price in this project. Add it under "models" in the project config${
-      known.length > 0 ? ` (priced now: ${known.slice(0, 10).join(', ')})` : ''
-    }.`,
+    pricing?.catalog
+      ? `Model "${model}"${provider ? ` (provider "${provider}")` : ''} is neither under "models" in the project config nor in the price catalog (${CATALOG_PACKAGE}). Price it under "models" (credits per million tokens), or check the model id.`
+      : `Model "${model}" has no price in this project. Add it under "models" in the project config${
+          known.length > 0 ? ` (priced now: ${known.slice(0, 10).join(', ')})` : ''
+        }, or price every known model from the catalog with "pricing": {"catalog": true, "credits_per_usd": 1000}.`,
     { errors: [{ path: 'model', message: `no price for "${model}"` }] },
   )
 }
@@ -65,7 +82,7 @@ export function modelPrice(book: Book, model: string): ModelPrice {
  * step. Either way the answer says how many output tokens the user could afford.
  */
 export async function reserve(book: Book, input: StartInput): Promise<StartUsageResponse> {
-  const price = modelPrice(book, input.model)
+  const { price, source } = await modelPrice(book, input.model, input.provider)
   const amount = priceTokens(price, input.provisional_tokens)
   const tier = configuredTier(book.config, book.user.tier_id)
   // What a reservation may take: the available credits, and the tier's overdraft below zero.
@@ -164,6 +181,7 @@ export async function reserve(book: Book, input: StartInput): Promise<StartUsage
     provisional_tokens: input.provisional_tokens ?? null,
     finalized_tokens: null,
     price,
+    price_source: source,
     estimated: false,
     created_at: book.now,
     completed_at: null,

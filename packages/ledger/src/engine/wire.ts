@@ -36,6 +36,7 @@ export function toTransaction(row: TransactionRow): Transaction {
     provisional_tokens: row.provisional_tokens,
     finalized_tokens: row.finalized_tokens,
     price: row.price,
+    price_source: row.price_source ?? { from: 'config' },
     estimated: row.estimated,
     created_at: iso(row.created_at),
     completed_at: isoOrNull(row.completed_at),

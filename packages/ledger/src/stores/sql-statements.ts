@@ -477,6 +477,7 @@ function toTransactionRow(row: SqlRow): TransactionRow {
     provisional_tokens: json(row.provisional_tokens) as TransactionRow['provisional_tokens'],
     finalized_tokens: json(row.finalized_tokens) as TransactionRow['finalized_tokens'],
     price: json(row.price) as TransactionRow['price'],
+    price_source: json(row.price_source) as TransactionRow['price_source'],
     estimated: row.estimated === true || row.estimated === 1,
     created_at: Number(row.created_at),
     completed_at: numberOrNull(row.completed_at),
@@ -514,6 +515,7 @@ const TRANSACTION_COLUMNS = [
   'cache_write_tokens',
   'output_tokens',
   'reasoning_tokens',
+  'price_source',
 ]
 
 function transactionValues(row: TransactionRow): SqlValue[] {
@@ -548,6 +550,7 @@ function transactionValues(row: TransactionRow): SqlValue[] {
     tokens.cache_write_tokens ?? 0,
     tokens.output_tokens ?? 0,
     tokens.reasoning_tokens ?? 0,
+    text(row.price_source),
   ]
 }
 

@@ -1,5 +1,6 @@
 import type {
   ModelPrice,
+  PriceSource,
   ProjectConfig,
   TokenCounts,
   TransactionStatus,
@@ -78,6 +79,8 @@ export type TransactionRow = {
   provisional_tokens: TokenCounts | null
   finalized_tokens: TokenCounts | null
   price: ModelPrice
+  /** Where `price` came from (null on rows older than the column: all priced from the config). */
+  price_source: PriceSource | null
   estimated: boolean
   created_at: number
   completed_at: number | null

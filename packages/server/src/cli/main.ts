@@ -2,6 +2,7 @@ import { VERSION } from 'credly'
 
 import { initCommand } from './init.ts'
 import { keysCommand } from './keys.ts'
+import { modelsCommand } from './models.ts'
 import { transactionsCommand, usageCommand } from './reports.ts'
 import { serveCommand } from './serve.ts'
 import { describeError, type Output, UsageError } from './shared.ts'
@@ -21,6 +22,8 @@ Usage:
                  [--json|--csv] [--project ID]
   credly usage   [--from ISO] [--to ISO] [--group-by day,model,...] [--interval hour|day]
                  [--user ID] [--model M] [--feature F] [--json|--csv] [--project ID]
+  credly models  [--search TEXT] [--provider ID] [--json] [--config FILE] [--project ID]
+  credly models  --freeze [MODEL...] [--provider ID] [--config FILE] [--project ID]
   credly verify  [--database PATH|URL] [--project ID]
   credly migrate [--database PATH|URL]
 
@@ -46,6 +49,11 @@ transactions  lists the newest transactions (a table); --csv and --json export e
         that matches the filters.
 usage   adds up calls, credits, tokens and refusals over a time range (default: the last 30
         days), grouped by day, hour, model, feature, user or tier.
+models  lists every model the project accepts, its price in credits per million tokens and where
+        it comes from (the config's "models", or the price catalog when "pricing.catalog" is on).
+        --freeze copies catalog prices into "models", so they stay when the catalog changes: the
+        models named, or every catalog-priced model the project has metered; into the --config
+        file when given, else the stored project.
 verify  recomputes every balance from the journal; exits 1 if anything differs.
 migrate applies missing schema migrations (serve and every command also do so on start;
         instances starting together are safe).
@@ -77,6 +85,8 @@ export async function runCli(
         return 0
       case 'serve':
         return await serveCommand(rest, output, signals)
+      case 'models':
+        return await modelsCommand(rest, output)
       case 'init':
         return await initCommand(rest, output)
       case 'keys':

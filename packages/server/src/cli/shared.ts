@@ -98,7 +98,7 @@ export function readConfig(path: string): ProjectConfig {
       .map((field) => `  ${field.path || '(top level)'}: ${field.message}`)
       .join('\n')
     throw new UsageError(
-      `the config file "${path}" is invalid:\n${fields}\nIt needs "models" (credits per million tokens, e.g. {"gpt-4o": {"input": 2.5, "output": 10}}) and "tiers" (e.g. {"free": {"credits": 100}}).`,
+      `the config file "${path}" is invalid:\n${fields}\nIt needs "tiers" (e.g. {"free": {"credits": 100}}) and "models" (credits per million tokens, e.g. {"gpt-4o": {"input": 2.5, "output": 10}}) or the price catalog ("pricing": {"catalog": true, "credits_per_usd": 1000}).`,
     )
   }
   return result.data

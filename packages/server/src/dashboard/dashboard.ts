@@ -1,10 +1,11 @@
-import type { Ledger } from '@credly/ledger'
+import { type Ledger, listModelPrices } from '@credly/ledger'
 import { CredlyApiError, type ProjectConfigInput, ValidationError } from 'credly'
 import type { Context, Hono } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { html } from 'hono/html'
 import type { AppEnv } from '../app-env.ts'
 import { type AuthGuard, clientAddress } from '../auth.ts'
+import { PRICE_HEADINGS, priceRow } from '../price-table.ts'
 import { type DashboardSession, DashboardSessions } from './sessions.ts'
 import { csrfField, dailyChart, fillDays, layout, transactionsTable, usersTable } from './views.ts'
 
@@ -320,9 +321,34 @@ ${transactionsTable(page.data)}
 ${page.next_cursor ? html`<a href="?cursor=${page.next_cursor}">Next page</a>` : ''}`
   })
 
-  page('/dashboard/project', 'Project', async ({ session, ledger }) => {
+  page('/dashboard/project', 'Project', async ({ session, ledger }, c) => {
     const project = await ledger.getProject(session.projectId)
+    const search = (c.req.query('model') ?? '').toLowerCase()
+    const priced = (await listModelPrices(project.config)).filter(
+      (entry) =>
+        entry.source.from === 'config' ||
+        (search !== '' && entry.model.toLowerCase().includes(search)),
+    )
+    const pricing = project.config.pricing
     return html`<p>Project <code>${project.id}</code>. Models are priced in credits per million tokens.</p>
+<h2>Prices</h2>
+<p>${
+      pricing?.catalog
+        ? `The price catalog is on: a model not listed under "models" is priced at the catalog's USD price x ${pricing.credits_per_usd} credits per USD${pricing.markup === 1 ? '' : ` x ${pricing.markup} markup`}. Search it below.`
+        : 'The price catalog is off: only the models under "models" are accepted.'
+    }</p>
+${
+  pricing?.catalog
+    ? html`<form method="get" class="inline"><label>Model <input name="model" value="${search}" placeholder="gpt-4o"></label><button>Search the catalog</button></form>`
+    : ''
+}
+<div class="table-wrap"><table><thead><tr>${PRICE_HEADINGS.map((heading) => html`<th>${heading}</th>`)}</tr></thead><tbody>${priced
+      .slice(0, 200)
+      .map(
+        (entry) => html`<tr>${priceRow(entry).map((cell) => html`<td>${cell}</td>`)}</tr>`,
+      )}</tbody></table></div>
+${priced.length > 200 ? html`<p>The first 200 of ${priced.length}; narrow the search.</p>` : ''}
+<h2>Config</h2>
 <form method="post" action="/dashboard/project" onsubmit="return confirm('Replace the project config? Balances are kept.')">
   ${csrfField(session.csrf)}
   <label>Config (JSON) <textarea name="config" rows="24" cols="80" spellcheck="false">${JSON.stringify(project.config, null, 2)}</textarea></label>

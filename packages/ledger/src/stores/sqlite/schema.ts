@@ -143,4 +143,8 @@ export const migrations: string[] = [
   `
   CREATE INDEX idempotency_age ON idempotency (created_at);
   `,
+  // Where each transaction's price came from: the config, or the price catalog and its version.
+  `
+  ALTER TABLE transactions ADD COLUMN price_source TEXT;
+  `,
 ]
