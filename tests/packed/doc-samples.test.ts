@@ -25,6 +25,7 @@ const context: Record<string, (sample: string) => string> = {
   model: () => `declare const model: import('ai').LanguageModel`,
   yourAuth: () => `declare const yourAuth: import('express').RequestHandler`,
   auth: () => 'declare function auth(): Promise<{ user?: { id?: string } } | null>',
+  handler: () => 'declare const handler: (request: Request) => Promise<Response>',
 }
 
 type Sample = { file: string; line: number; code: string }

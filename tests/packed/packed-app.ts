@@ -8,7 +8,16 @@ const run = promisify(execFile)
 const root = new URL('../../', import.meta.url).pathname
 
 /** The packages a user installs, by folder under packages/. */
-export const publishedPackages = ['credly', 'ledger', 'ai-sdk', 'express', 'hono', 'next', 'server']
+export const publishedPackages = [
+  'credly',
+  'ledger',
+  'ai-sdk',
+  'express',
+  'hono',
+  'next',
+  'server',
+  'stripe',
+]
 
 /**
  * What an app next to Credly installs, at the versions the workspace tests (TOOLCHAIN.md).
@@ -21,6 +30,7 @@ const appDependencies = {
   express: '5.3.0',
   '@types/express': '5.0.6',
   hono: '4.13.19',
+  stripe: '23.1.0',
   // @ai-sdk/provider's declarations import json-schema's types without depending on them: an
   // app that checks its libraries (skipLibCheck: false) has to install them itself.
   '@types/json-schema': '7.0.15',

@@ -11,6 +11,7 @@ import {
   assertRateLimited,
   waitUntil,
 } from 'credly/testing'
+import Stripe from 'stripe'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 /**
@@ -25,6 +26,7 @@ let openai: OpenAICompatibleServer
 let next: ChildProcess
 let baseUrl: string
 let nextLog = ''
+const webhookSecret = 'whsec_next_app_test'
 
 async function freePort(): Promise<number> {
   const server = createServer()
@@ -53,6 +55,9 @@ beforeAll(async () => {
     CREDLY_API_KEY: credly.meteringKey,
     CREDLY_PROJECT_ID: credly.projectId,
     CREDLY_BASE_URL: credly.url,
+    CREDLY_ADMIN_KEY: credly.adminKey,
+    STRIPE_SECRET_KEY: 'sk_test_credly_no_network',
+    STRIPE_WEBHOOK_SECRET: webhookSecret,
     OPENAI_BASE_URL: openaiUrl,
     OPENAI_API_KEY: 'test-key',
   }
@@ -182,5 +187,48 @@ describe('examples/next-app under next start', () => {
 
   it('answers 401 to a request without a signed-in user', async () => {
     assertMissingUser(await seen(await post('/api/chat', undefined)))
+  })
+
+  it('mounts the Stripe webhook as the route handler itself, and grants a paid top-up once', async () => {
+    const stripe = new Stripe('sk_test_credly_no_network')
+    const body = JSON.stringify({
+      id: 'evt_next_app_1',
+      object: 'event',
+      api_version: '2026-10-28.endive',
+      created: Math.floor(Date.now() / 1000),
+      type: 'checkout.session.completed',
+      livemode: false,
+      pending_webhooks: 1,
+      request: { id: null, idempotency_key: null },
+      data: {
+        object: {
+          id: 'cs_test_next_app',
+          object: 'checkout.session',
+          mode: 'payment',
+          payment_status: 'paid',
+          status: 'complete',
+          client_reference_id: 'stripe-buyer',
+          metadata: { credly_user_id: 'stripe-buyer', credly_credits: '3' },
+        },
+      },
+    })
+    const deliver = () =>
+      fetch(`${baseUrl}/api/stripe`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'stripe-signature': stripe.webhooks.generateTestHeaderString({
+            payload: body,
+            secret: webhookSecret,
+          }),
+        },
+        body,
+      })
+    expect(await (await deliver()).json()).toMatchObject({ outcome: 'granted' })
+    expect((await deliver()).status).toBe(200)
+    // The default tier's credit, and the top-up once.
+    expect(await credly.ledger.getBalance(credly.projectId, 'stripe-buyer')).toMatchObject({
+      balance: 4,
+    })
   })
 })

@@ -33,6 +33,7 @@ export function credlyEmbeddingMiddleware(
           typeof options.modelId === 'function'
             ? options.modelId(model)
             : (options.modelId ?? model.modelId),
+        provider: model.provider,
         tokens: { input_tokens: estimate },
         featureIdentifier:
           typeof perCall.featureIdentifier === 'string' ? perCall.featureIdentifier : undefined,

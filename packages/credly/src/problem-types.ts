@@ -24,6 +24,7 @@ export const problemKinds = {
   'insufficient-credits': { status: 402, title: 'Insufficient credits' },
   'rate-limited': { status: 429, title: 'Too Many Requests' },
   'payload-too-large': { status: 413, title: 'Content Too Large' },
+  'invalid-signature': { status: 400, title: 'Invalid signature' },
   'internal-error': { status: 500, title: 'Internal Server Error' },
 } as const satisfies Record<string, { status: number; title: string }>
 export type ProblemSlug = keyof typeof problemKinds

@@ -47,7 +47,14 @@ export type User = z.infer<typeof userSchema>
 export const changeUserTierRequestSchema = z
   .object({
     user_id: userIdSchema,
-    tier_id: tierIdSchema,
+    /** The tier to move to. @default the project's default tier */
+    tier_id: tierIdSchema.optional(),
+    /**
+     * When the change was decided, e.g. a payment event's time. A change older than the last one
+     * applied with `as_of` changes nothing (the user is returned as is), so events that arrive
+     * out of order cannot undo a newer one.
+     */
+    as_of: timestampSchema.optional(),
     /**
      * True: the balance becomes the new tier's allocation. False: the balance is kept and the new
      * tier's refills apply from now on. @default false

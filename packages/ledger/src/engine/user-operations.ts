@@ -2,6 +2,7 @@ import {
   CredlyApiError,
   changeUserTierRequestSchema,
   createUserRequestSchema,
+  defaultTierOf,
   grantCreditsRequestSchema,
   listUsersQuerySchema,
   parseOrThrow,
@@ -125,7 +126,13 @@ export function userOperations(
           const { user, project } = await withUser(
             projectId,
             input.user_id,
-            (book) => changeTier(book, input.tier_id, input.reset_balance ?? false),
+            (book) =>
+              changeTier(
+                book,
+                input.tier_id ?? defaultTierOf(book.config),
+                input.reset_balance ?? false,
+                input.as_of === undefined ? null : Date.parse(input.as_of),
+              ),
             tx,
           )
           return toUser(user, project.config)

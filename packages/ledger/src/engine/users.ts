@@ -48,6 +48,7 @@ export async function insertUser(
     refill_anchor: now,
     refills_applied: 0,
     next_event_at: null,
+    tier_as_of: null,
     deleted_at: null,
   }
   if (!(await tx.insertUser(row))) {
@@ -65,8 +66,18 @@ export async function insertUser(
  * Moves a user to another tier; its refills count from now. With `reset`, the unspent tier
  * credits expire and the new tier's allocation is granted at once; top-ups are kept either way.
  */
-export async function changeTier(book: Book, tierId: string, reset: boolean): Promise<void> {
+export async function changeTier(
+  book: Book,
+  tierId: string,
+  reset: boolean,
+  asOf: number | null = null,
+): Promise<void> {
   const tier = tierOrThrow(book.config, tierId)
+  if (asOf !== null) {
+    // A change decided before the last one applied arrived late: the newer one stands.
+    if (book.user.tier_as_of !== null && asOf < book.user.tier_as_of) return
+    book.user.tier_as_of = asOf
+  }
   if (book.user.tier_id === tierId && !reset) return
   if (reset) {
     for (const bucket of await book.bucketsWithCredits()) {

@@ -248,8 +248,8 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
     async insertUser(row) {
       const changed = await db.run(
         `INSERT INTO users (ref, project_id, user_id, tier_id, available, held, metadata, created_at,
-           refill_anchor, refills_applied, next_event_at, deleted_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           refill_anchor, refills_applied, next_event_at, deleted_at, tier_as_of)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT DO NOTHING`,
         [
           row.ref,
@@ -264,6 +264,7 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
           row.refills_applied,
           row.next_event_at,
           row.deleted_at,
+          row.tier_as_of,
         ],
       )
       return changed === 1
@@ -271,7 +272,7 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
     async updateUser(row) {
       await db.run(
         `UPDATE users SET tier_id = ?, available = ?, held = ?, metadata = ?, refill_anchor = ?,
-           refills_applied = ?, next_event_at = ?, deleted_at = ? WHERE ref = ?`,
+           refills_applied = ?, next_event_at = ?, deleted_at = ?, tier_as_of = ? WHERE ref = ?`,
         [
           row.tier_id,
           row.available,
@@ -281,6 +282,7 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
           row.refills_applied,
           row.next_event_at,
           row.deleted_at,
+          row.tier_as_of,
           row.ref,
         ],
       )
@@ -432,6 +434,7 @@ function toUserRow(row: SqlRow): UserRow {
     refills_applied: Number(row.refills_applied),
     next_event_at: numberOrNull(row.next_event_at),
     deleted_at: numberOrNull(row.deleted_at),
+    tier_as_of: numberOrNull(row.tier_as_of),
   }
 }
 

@@ -42,6 +42,8 @@ export type UserRow = {
    */
   next_event_at: number | null
   deleted_at: number | null
+  /** The `as_of` of the last tier change that gave one (older changes are ignored). */
+  tier_as_of: number | null
 }
 
 /** A pot of credits: one top-up or one tier refill. Spent soonest-expiring first. */

@@ -147,4 +147,8 @@ export const migrations: string[] = [
   `
   ALTER TABLE transactions ADD COLUMN price_source TEXT;
   `,
+  // The time of the last tier change given with as_of, so an older one (a late event) is ignored.
+  `
+  ALTER TABLE users ADD COLUMN tier_as_of INTEGER;
+  `,
 ]

@@ -126,6 +126,37 @@ export function refillsSuite(factory: StoreFactory): void {
       })
     })
 
+    it('changeUserTier with as_of: a change older than the last one applied changes nothing', async () => {
+      h = await openHarness(factory)
+      await h.ledger.createUser(h.projectId, { user_id: 'late' })
+      const change = (tier_id: string | undefined, as_of: string) =>
+        h.ledger.changeUserTier(h.projectId, {
+          user_id: 'late',
+          tier_id,
+          as_of,
+          reset_balance: true,
+        })
+      expect(await change('monthly', '2026-01-01T00:00:10.000Z')).toMatchObject({
+        tier_id: 'monthly',
+      })
+      // The newer change (no tier: the default one) wins over one decided before it, arriving late.
+      expect(await change(undefined, '2026-01-01T00:00:30.000Z')).toMatchObject({
+        tier_id: 'free',
+        balance: 100,
+      })
+      expect(await change('monthly', '2026-01-01T00:00:20.000Z')).toMatchObject({
+        tier_id: 'free',
+        balance: 100,
+      })
+      // As old as the last one: applied (events of the same second come in arrival order).
+      expect(await change('monthly', '2026-01-01T00:00:30.000Z')).toMatchObject({
+        tier_id: 'monthly',
+      })
+      // Without as_of, a change always applies and leaves the last as_of in place.
+      await h.ledger.changeUserTier(h.projectId, { user_id: 'late', tier_id: 'free' })
+      expect(await change('monthly', '2026-01-01T00:00:29.000Z')).toMatchObject({ tier_id: 'free' })
+    })
+
     it('changeUserTier without reset keeps the balance; the new refills count from now', async () => {
       h = await openHarness(factory)
       await h.ledger.createUser(h.projectId, { user_id: 'keeper' })

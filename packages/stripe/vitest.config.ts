@@ -1,0 +1,10 @@
+import { defineProject } from 'vitest/config'
+
+export default defineProject({
+  resolve: { conditions: ['@credly/source'] },
+  ssr: { resolve: { conditions: ['@credly/source'] } },
+  test: {
+    name: 'stripe',
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+  },
+})
