@@ -18,19 +18,22 @@ const need = (name: string): string => {
 }
 
 const port = Number(process.env.PORT ?? 3000)
+const stripe = new Stripe(need('STRIPE_SECRET_KEY'))
+const webhookSecret = need('STRIPE_WEBHOOK_SECRET')
+const catalog = {
+  topUpPrice: need('STRIPE_TOP_UP_PRICE'),
+  topUpCredits: Number(process.env.TOP_UP_CREDITS ?? 5000),
+  proPrice: need('STRIPE_PRO_PRICE'),
+}
 const credly = createLocalClient({
   database: process.env.CREDLY_DATABASE ?? './stripe-credits.db',
   config: new URL('../credly.json', import.meta.url).pathname,
 })
 const app = createStripeCreditsApp({
   credly,
-  stripe: new Stripe(need('STRIPE_SECRET_KEY')),
-  webhookSecret: need('STRIPE_WEBHOOK_SECRET'),
-  catalog: {
-    topUpPrice: need('STRIPE_TOP_UP_PRICE'),
-    topUpCredits: Number(process.env.TOP_UP_CREDITS ?? 5000),
-    proPrice: need('STRIPE_PRO_PRICE'),
-  },
+  stripe,
+  webhookSecret,
+  catalog,
   publicUrl: process.env.PUBLIC_URL ?? `http://localhost:${port}`,
 })
 serve({ fetch: app.fetch, port }, () => {
