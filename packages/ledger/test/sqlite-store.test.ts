@@ -39,6 +39,31 @@ describe('SQLite store', () => {
     await store.close()
   })
 
+  it('adds up a usage report exactly even past 2^63 micro-credits, where SQLite SUM overflows', async () => {
+    // 1,100 calls at 2^53 - 1 micro-credits each: about 9.9e18, past a 64-bit integer's 9.2e18.
+    // No ledger call charges that much; rows written directly stand for a project's long life.
+    const raw = new DatabaseSync(path)
+    const user = raw.prepare("SELECT ref FROM users WHERE user_id = 'ann'").get() as { ref: string }
+    const insert = raw.prepare(
+      `INSERT INTO transactions (id, project_id, user_ref, user_id, tier_id, model, status, reserved,
+         used, price, estimated, created_at, hold_parts, output_tokens)
+       VALUES (?, ?, ?, 'ann', 'limited', 'unit', 'completed', ?, ?, '{}', 0, ?, '[]', ?)`,
+    )
+    const big = Number.MAX_SAFE_INTEGER
+    const at = Date.now() - 60_000
+    raw.exec('BEGIN')
+    for (let i = 0; i < 1100; i++)
+      insert.run(`txn_big_${i}`, projectId, user.ref, big, big, at, big)
+    raw.exec('COMMIT')
+    raw.close()
+    const report = await ledger.getUsage(projectId, {})
+    const expected = BigInt(big) * 1100n
+    expect(report.totals.calls).toBe(1100)
+    // Exact in BigInt; a sum past 2^53 micro-credits is reported in whole credits.
+    expect(report.totals.credits_charged).toBe(Number(expected / 1_000_000n))
+    expect(report.totals.tokens.output).toBe(Number(expected))
+  })
+
   it('creates the database, its WAL and its shared memory readable by their owner only', async () => {
     for (const file of [path, `${path}-wal`, `${path}-shm`]) {
       expect((statSync(file).mode & 0o777).toString(8), file).toBe('600')

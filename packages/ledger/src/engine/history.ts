@@ -7,7 +7,10 @@ import {
 import type { TransactionRow } from '../stores/store.ts'
 import type { Ledger } from './ledger.ts'
 import { badCursor, transactionNotFound, type Units } from './units.ts'
-import { usageReport } from './usage-report.ts'
+import { daysToSummarize, usageReport } from './usage-report.ts'
+
+const WEEK = 7 * 86_400_000
+
 import { decodeCursor, encodeCursor, toTransaction } from './wire.ts'
 
 /** What happened: transactions, one or a page, and usage reports. */
@@ -74,10 +77,16 @@ export function historyOperations(
     },
 
     async getUsage(projectId, query = {}) {
-      return store.read(async (tx) => {
-        await loadProject(tx, projectId)
-        return usageReport(tx, projectId, query, clock.now())
-      })
+      const now = clock.now()
+      await store.read((tx) => loadProject(tx, projectId))
+      // Days that ended are summarized once, a week per write, so a long report adds up days
+      // and no write waits long behind it.
+      const days = daysToSummarize(query, now)
+      for (let from = days.from; from < days.to; from += WEEK) {
+        const to = Math.min(days.to, from + WEEK)
+        await store.write((tx) => tx.summarizeUsageDays(projectId, from, to))
+      }
+      return store.read((tx) => usageReport(tx, projectId, query, now))
     },
   }
 }

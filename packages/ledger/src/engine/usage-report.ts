@@ -13,6 +13,7 @@ import { sumToCredits as credits } from '../money.ts'
 import type { StoreReader, UsageSums } from '../stores/store.ts'
 
 const DAY = 86_400_000
+const HOUR = 3_600_000
 
 /**
  * A project's usage over a time range from the ledger's own records (transactions and refused
@@ -25,20 +26,7 @@ export async function usageReport(
   query: UsageQuery,
   now: number,
 ): Promise<UsageReport> {
-  const input = parseOrThrow(usageQuerySchema, query, 'getUsage query')
-  // Without `to`, up to and including now (the end of a range is exclusive).
-  const to = input.to === undefined ? now + 1 : Date.parse(input.to)
-  const from = input.from === undefined ? to - 30 * DAY : Date.parse(input.from)
-  if (from >= to) {
-    throw CredlyApiError.fromKind(
-      'validation-error',
-      `The report's range is empty: from (${new Date(from).toISOString()}) must be before to (${new Date(to).toISOString()}).`,
-      { errors: [{ path: 'from', message: 'must be before to' }] },
-    )
-  }
-  const groupBy = [
-    ...new Set([...(input.interval ? [input.interval] : []), ...(input.group_by ?? [])]),
-  ]
+  const { input, from, to, groupBy } = parseUsageQuery(query, now)
   const sums = await tx.usageReport({
     project_id: projectId,
     from,
@@ -55,6 +43,40 @@ export async function usageReport(
     group_by: groupBy,
     data,
     totals: figures(addUp(sums)),
+  }
+}
+
+/** A usage query, validated, with its range in ms and its dimensions (the interval first). */
+function parseUsageQuery(query: UsageQuery, now: number) {
+  const input = parseOrThrow(usageQuerySchema, query, 'getUsage query')
+  // Without `to`, up to and including now (the end of a range is exclusive).
+  const to = input.to === undefined ? now + 1 : Date.parse(input.to)
+  const from = input.from === undefined ? to - 30 * DAY : Date.parse(input.from)
+  if (from >= to) {
+    throw CredlyApiError.fromKind(
+      'validation-error',
+      `The report's range is empty: from (${new Date(from).toISOString()}) must be before to (${new Date(to).toISOString()}).`,
+      { errors: [{ path: 'from', message: 'must be before to' }] },
+    )
+  }
+  const groupBy = [
+    ...new Set([...(input.interval ? [input.interval] : []), ...(input.group_by ?? [])]),
+  ]
+  return { input, from, to, groupBy }
+}
+
+/**
+ * The whole days of a report that day totals can serve and that can no longer change (they
+ * ended an hour ago or more, so no server's clock still writes into them): empty for a report
+ * by user or by hour, which totals do not keep.
+ */
+export function daysToSummarize(query: UsageQuery, now: number): { from: number; to: number } {
+  const { input, from, to, groupBy } = parseUsageQuery(query, now)
+  if (input.user_id !== undefined || groupBy.includes('user') || groupBy.includes('hour'))
+    return { from: 0, to: 0 }
+  return {
+    from: Math.ceil(from / DAY) * DAY,
+    to: Math.floor(Math.min(to, now - HOUR) / DAY) * DAY,
   }
 }
 

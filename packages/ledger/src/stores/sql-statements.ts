@@ -323,6 +323,52 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
         [...rest, id as SqlValue],
       )
     },
+    async summarizeUsageDays(projectId, from, to) {
+      const done = new Set(
+        (
+          await db.all('SELECT day FROM usage_days WHERE project_id = ? AND day >= ? AND day < ?', [
+            projectId,
+            from,
+            to,
+          ])
+        ).map((row) => Number(row.day)),
+      )
+      const missing: number[] = []
+      for (let day = from; day < to; day += DAY_MS) if (!done.has(day)) missing.push(day)
+      if (missing.length === 0) return 0
+      // A day with a pending call may still change; it is read call by call until it has none.
+      const open = new Set(
+        (
+          await db.all(
+            `SELECT DISTINCT (created_at / ${DAY_MS}) * ${DAY_MS} AS day FROM transactions
+             WHERE project_id = ? AND status = 'pending' AND created_at >= ? AND created_at < ?`,
+            [projectId, missing[0] as number, (missing.at(-1) as number) + DAY_MS],
+          )
+        ).map((row) => Number(row.day)),
+      )
+      let summarized = 0
+      for (const day of missing) {
+        if (open.has(day)) continue
+        try {
+          await db.run(
+            `INSERT INTO usage_day_totals (project_id, day, model, feature_identifier, tier_id, calls,
+               ${FIGURES.map(([, , column]) => column).join(', ')})
+             SELECT ?, ?, model, feature_identifier, tier_id, COUNT(*),
+               ${FIGURES.map(([, expression]) => `SUM(${expression})`).join(', ')}
+             FROM transactions WHERE project_id = ? AND created_at >= ? AND created_at < ?
+             GROUP BY model, feature_identifier, tier_id`,
+            [projectId, day, projectId, day, day + DAY_MS],
+          )
+        } catch (error) {
+          // A day whose sums pass SQLite's 64-bit integers stays read call by call.
+          if (/integer overflow/i.test((error as Error).message)) continue
+          throw error
+        }
+        await db.run('INSERT INTO usage_days (project_id, day) VALUES (?, ?)', [projectId, day])
+        summarized++
+      }
+      return summarized
+    },
     async insertRefusal(row) {
       await db.run(
         `INSERT INTO refusals (project_id, user_ref, user_id, tier_id, model, feature_identifier, reason,
@@ -578,73 +624,83 @@ function dimensionSql(dimension: UsageDimension, time: string): string {
   }
 }
 
+/** How a report sums a column exactly: its SQL, and reading the sum back as a BigInt. */
+type ExactSum = {
+  sql(expression: string, alias: string): string
+  read(row: SqlRow, alias: string): bigint
+}
+
+const bigintOf = (value: unknown) => BigInt(String(value ?? '0').replace(/\.0*$/, ''))
+
+/**
+ * A plain SUM, read as text (exact past 2^53). PostgreSQL sums BIGINTs into NUMERIC, which cannot
+ * overflow; SQLite fails the query with "integer overflow" past 2^63, and then the report runs
+ * again with `splitSum`.
+ */
+const plainSum: ExactSum = {
+  sql: (expression, alias) => `CAST(SUM(${expression}) AS TEXT) AS ${alias}`,
+  read: (row, alias) => bigintOf(row[alias]),
+}
+
 /**
  * Every sum in two parts, `x / 1e6` and `x % 1e6`, each far from overflowing a 64-bit integer
- * over any number of rows; joined exactly in BigInt. (SQLite's SUM of integers fails on
- * overflow; a project's totals can pass 2^63 micro-credits only in theory, but a report must not
- * fail for it.)
+ * over any number of rows; joined exactly in BigInt. About twice the work of a plain SUM, so only
+ * for a project whose totals pass 2^63 micro-credits, in theory only.
  */
-function splitSum(expression: string, alias: string): string {
-  return `CAST(SUM((${expression}) / 1000000) AS TEXT) AS ${alias}_whole, CAST(SUM((${expression}) % 1000000) AS TEXT) AS ${alias}_part`
+const splitSum: ExactSum = {
+  sql: (expression, alias) =>
+    `CAST(SUM((${expression}) / 1000000) AS TEXT) AS ${alias}_whole, CAST(SUM((${expression}) % 1000000) AS TEXT) AS ${alias}_part`,
+  read: (row, alias) =>
+    bigintOf(row[`${alias}_whole`]) * 1_000_000n + bigintOf(row[`${alias}_part`]),
 }
 
-function joinSum(row: SqlRow, alias: string): bigint {
-  const part = (value: unknown) => BigInt(String(value ?? '0').replace(/\.0*$/, ''))
-  return part(row[`${alias}_whole`]) * 1_000_000n + part(row[`${alias}_part`])
-}
+const DAY_MS = 86_400_000
 
+const TOKEN_FIGURES = ['input', 'cached_input', 'cache_write', 'output', 'reasoning'] as const
+
+/** Each figure of a report (its alias) as SQL over `transactions`, and its `usage_day_totals` column. */
+const FIGURES: Array<[alias: string, overCalls: string, totalsColumn: string]> = [
+  ['charged', 'used', 'charged'],
+  [
+    'refunded',
+    "CASE WHEN status <> 'pending' AND reserved > used THEN reserved - used ELSE 0 END",
+    'refunded',
+  ],
+  ...TOKEN_FIGURES.map((kind): [string, string, string] => [
+    kind,
+    `${kind}_tokens`,
+    `${kind}_tokens`,
+  ]),
+]
+
+/**
+ * Adds up a project's usage: calls from the day totals where whole days are summarized (see
+ * `summarizeUsageDays`), from the transactions themselves for the rest of the range, and refused
+ * starts from their table.
+ */
 async function usageReport(db: SqlExecutor, query: UsageSumsQuery): Promise<UsageSums[]> {
+  const dimensions = query.group_by
   const filters: Array<[string, SqlValue | undefined]> = [
     ['user_id = ?', query.user_id],
     ['model = ?', query.model],
     ['feature_identifier = ?', query.feature_identifier],
   ]
   const present = filters.filter(([, value]) => value !== undefined)
-  const where = (time: string) => ({
+  const where = (time: string, from: number, to: number) => ({
     sql: [
       'project_id = ?',
       `${time} >= ?`,
       `${time} < ?`,
       ...present.map(([clause]) => clause),
     ].join(' AND '),
-    params: [
-      query.project_id,
-      query.from,
-      query.to,
-      ...present.map(([, value]) => value as SqlValue),
-    ],
+    params: [query.project_id, from, to, ...present.map(([, value]) => value as SqlValue)],
   })
-  const dimensions = query.group_by
   const select = (time: string) =>
     dimensions.map((dimension) => `${dimensionSql(dimension, time)} AS d_${dimension}`)
   const groupBy = (time: string) =>
     dimensions.length === 0
       ? ''
       : ` GROUP BY ${dimensions.map((dimension) => dimensionSql(dimension, time)).join(', ')}`
-
-  const calls = where('created_at')
-  const callRows = await db.all(
-    `SELECT ${[
-      ...select('created_at'),
-      'COUNT(*) AS calls',
-      splitSum('used', 'charged'),
-      splitSum(
-        "CASE WHEN status <> 'pending' AND reserved > used THEN reserved - used ELSE 0 END",
-        'refunded',
-      ),
-      ...TOKEN_KINDS.map((kind) => splitSum(`${kind}_tokens`, kind)),
-    ].join(', ')} FROM transactions WHERE ${calls.sql}${groupBy('created_at')}`,
-    calls.params,
-  )
-  const refused = where('at')
-  const refusalRows = await db.all(
-    `SELECT ${[
-      ...select('at'),
-      "SUM(CASE WHEN reason = 'insufficient_credits' THEN 1 ELSE 0 END) AS insufficient",
-      "SUM(CASE WHEN reason = 'rate_limited' THEN 1 ELSE 0 END) AS limited",
-    ].join(', ')} FROM refusals WHERE ${refused.sql}${groupBy('at')}`,
-    refused.params,
-  )
 
   const groups = new Map<string, UsageSums>()
   const groupOf = (row: SqlRow): UsageSums => {
@@ -676,21 +732,71 @@ async function usageReport(db: SqlExecutor, query: UsageSumsQuery): Promise<Usag
     }
     return group
   }
-  for (const row of callRows) {
-    // Without GROUP BY an empty range still yields one row, of nothing.
-    if (Number(row.calls) === 0) continue
-    const group = groupOf(row)
-    group.calls = Number(row.calls)
-    group.charged = joinSum(row, 'charged')
-    group.refunded = joinSum(row, 'refunded')
-    group.tokens = {
-      input: joinSum(row, 'input'),
-      cached_input: joinSum(row, 'cached_input'),
-      cache_write: joinSum(row, 'cache_write'),
-      output: joinSum(row, 'output'),
-      reasoning: joinSum(row, 'reasoning'),
+  /** Adds rows of calls and sums (read by `sum`) into their groups. */
+  const addCalls = ([rows, sum]: [SqlRow[], ExactSum]) => {
+    for (const row of rows) {
+      // Without GROUP BY an empty range still yields one row, of nothing.
+      if (Number(row.calls ?? 0) === 0) continue
+      const group = groupOf(row)
+      group.calls += Number(row.calls)
+      group.charged += sum.read(row, 'charged')
+      group.refunded += sum.read(row, 'refunded')
+      for (const kind of TOKEN_FIGURES) group.tokens[kind] += sum.read(row, kind)
     }
   }
+
+  // Whole days already summarized, when the report can be read from day totals (they keep no
+  // user and no hour).
+  const byDay = query.user_id === undefined && !dimensions.some((d) => d === 'user' || d === 'hour')
+  const days = byDay
+    ? (
+        await db.all(
+          'SELECT day FROM usage_days WHERE project_id = ? AND day >= ? AND day <= ? ORDER BY day',
+          [query.project_id, query.from, query.to - DAY_MS],
+        )
+      ).map((row) => Number(row.day))
+    : []
+  if (days.length > 0) {
+    const totals = where('day', days[0] as number, (days.at(-1) as number) + DAY_MS)
+    addCalls(
+      await sumWithFallback((sum) =>
+        db.all(
+          `SELECT ${[
+            ...select('day'),
+            'SUM(calls) AS calls',
+            ...FIGURES.map(([alias, , column]) => sum.sql(column, alias)),
+          ].join(', ')} FROM usage_day_totals WHERE ${totals.sql}${groupBy('day')}`,
+          totals.params,
+        ),
+      ),
+    )
+  }
+  // The rest of the range, read call by call.
+  for (const [from, to] of rangesBetween(query.from, query.to, days)) {
+    const calls = where('created_at', from, to)
+    addCalls(
+      await sumWithFallback((sum) =>
+        db.all(
+          `SELECT ${[
+            ...select('created_at'),
+            'COUNT(*) AS calls',
+            ...FIGURES.map(([alias, expression]) => sum.sql(expression, alias)),
+          ].join(', ')} FROM transactions WHERE ${calls.sql}${groupBy('created_at')}`,
+          calls.params,
+        ),
+      ),
+    )
+  }
+
+  const refused = where('at', query.from, query.to)
+  const refusalRows = await db.all(
+    `SELECT ${[
+      ...select('at'),
+      "SUM(CASE WHEN reason = 'insufficient_credits' THEN 1 ELSE 0 END) AS insufficient",
+      "SUM(CASE WHEN reason = 'rate_limited' THEN 1 ELSE 0 END) AS limited",
+    ].join(', ')} FROM refusals WHERE ${refused.sql}${groupBy('at')}`,
+    refused.params,
+  )
   for (const row of refusalRows) {
     const insufficient = Number(row.insufficient ?? 0)
     const limited = Number(row.limited ?? 0)
@@ -700,4 +806,29 @@ async function usageReport(db: SqlExecutor, query: UsageSumsQuery): Promise<Usag
   return [...groups.values()]
 }
 
-const TOKEN_KINDS = ['input', 'cached_input', 'cache_write', 'output', 'reasoning'] as const
+/**
+ * Runs a query of sums with plain SUMs, and again with split ones if SQLite's integer SUM
+ * overflowed; resolves to the rows and the sum they were read with.
+ */
+async function sumWithFallback(
+  query: (sum: ExactSum) => Promise<SqlRow[]>,
+): Promise<[SqlRow[], ExactSum]> {
+  try {
+    return [await query(plainSum), plainSum]
+  } catch (error) {
+    if (!/integer overflow/i.test((error as Error).message)) throw error
+    return [await query(splitSum), splitSum]
+  }
+}
+
+/** The parts of [from, to) outside the given whole days (sorted day starts). */
+function rangesBetween(from: number, to: number, days: number[]): Array<[number, number]> {
+  const ranges: Array<[number, number]> = []
+  let cursor = from
+  for (const day of days) {
+    if (day > cursor) ranges.push([cursor, day])
+    cursor = Math.max(cursor, day + DAY_MS)
+  }
+  if (cursor < to) ranges.push([cursor, to])
+  return ranges
+}

@@ -276,6 +276,12 @@ export interface StoreWriter extends StoreReader {
   updateBucketRemaining(id: string, remaining: number): Promise<void>
   insertTransaction(row: TransactionRow): Promise<void>
   insertRefusal(row: RefusalRow): Promise<void>
+  /**
+   * Writes the usage totals of each whole UTC day in [from, to) (day starts) that has none yet and
+   * no pending call, so reports add up days; resolves to how many days it summarized. Only days
+   * that can no longer change are given: the caller passes days that ended.
+   */
+  summarizeUsageDays(projectId: string, from: number, to: number): Promise<number>
   updateTransaction(row: TransactionRow): Promise<void>
   appendJournal(entries: JournalEntryInput[]): Promise<void>
   putIdempotency(row: IdempotencyRow): Promise<void>

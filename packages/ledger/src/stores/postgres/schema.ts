@@ -151,4 +151,30 @@ export const migrations: string[] = [
   `
   ALTER TABLE users ADD COLUMN tier_as_of BIGINT;
   `,
+  // Usage reports: each past day's totals per model, feature and tier, written once the day has
+  // no pending call (then nothing in it changes again), so a report over a long history adds up
+  // days instead of every call. usage_days marks the days done. NUMERIC sums cannot overflow.
+  `
+  CREATE TABLE usage_days (
+    project_id TEXT NOT NULL,
+    day BIGINT NOT NULL,
+    PRIMARY KEY (project_id, day)
+  );
+  CREATE TABLE usage_day_totals (
+    project_id TEXT NOT NULL,
+    day BIGINT NOT NULL,
+    model TEXT NOT NULL,
+    feature_identifier TEXT,
+    tier_id TEXT,
+    calls BIGINT NOT NULL,
+    charged NUMERIC NOT NULL,
+    refunded NUMERIC NOT NULL,
+    input_tokens NUMERIC NOT NULL,
+    cached_input_tokens NUMERIC NOT NULL,
+    cache_write_tokens NUMERIC NOT NULL,
+    output_tokens NUMERIC NOT NULL,
+    reasoning_tokens NUMERIC NOT NULL
+  );
+  CREATE INDEX usage_day_totals_day ON usage_day_totals (project_id, day);
+  `,
 ]

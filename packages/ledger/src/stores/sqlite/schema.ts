@@ -151,4 +151,30 @@ export const migrations: string[] = [
   `
   ALTER TABLE users ADD COLUMN tier_as_of INTEGER;
   `,
+  // Usage reports: each past day's totals per model, feature and tier, written once the day has
+  // no pending call (then nothing in it changes again), so a report over a long history adds up
+  // days instead of every call. usage_days marks the days done.
+  `
+  CREATE TABLE usage_days (
+    project_id TEXT NOT NULL,
+    day INTEGER NOT NULL,
+    PRIMARY KEY (project_id, day)
+  ) STRICT, WITHOUT ROWID;
+  CREATE TABLE usage_day_totals (
+    project_id TEXT NOT NULL,
+    day INTEGER NOT NULL,
+    model TEXT NOT NULL,
+    feature_identifier TEXT,
+    tier_id TEXT,
+    calls INTEGER NOT NULL,
+    charged INTEGER NOT NULL,
+    refunded INTEGER NOT NULL,
+    input_tokens INTEGER NOT NULL,
+    cached_input_tokens INTEGER NOT NULL,
+    cache_write_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    reasoning_tokens INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX usage_day_totals_day ON usage_day_totals (project_id, day);
+  `,
 ]

@@ -175,6 +175,45 @@ export function usageReportSuite(factory: StoreFactory): void {
       ])
     })
 
+    it('adds up past days from their totals exactly as call by call, and a pending call keeps its day live', async () => {
+      // Day 2's call of ann's is still pending; it settles three days later, after a report.
+      const range = { from: `${day1}T00:00:00.000Z`, to: '2026-02-10T00:00:00.000Z' }
+      const pending = (
+        await h.ledger.listTransactions(h.projectId, { status: 'pending', user_id: 'ann' })
+      ).data[0]
+      // Kept alive for three days, as a long stream's reservation is.
+      for (let i = 0; i < 4; i++) {
+        await h.ledger.extendUsage(h.projectId, {
+          transaction_id: pending?.id as string,
+          ttl_seconds: 86_400,
+        })
+        h.clock.advance(20 * 3_600_000)
+      }
+      // By day and model (from day totals where a day is summarized) and by user and hour (always
+      // call by call): the same figures.
+      const summed = (report: { totals: object }) => report.totals
+      const byDay = await h.ledger.getUsage(h.projectId, { ...range, group_by: ['day', 'model'] })
+      const byHour = await h.ledger.getUsage(h.projectId, { ...range, group_by: ['hour', 'user'] })
+      expect(summed(byDay)).toEqual(summed(byHour))
+      expect(byDay.totals.calls).toBe(4)
+      // The pending call settles: its day is still read call by call, so the report has it.
+      await h.ledger.completeUsage(h.projectId, {
+        transaction_id: pending?.id as string,
+        success: true,
+        finalized_tokens: { output_tokens: 3 },
+      })
+      const after = await h.ledger.getUsage(h.projectId, { ...range, group_by: ['day'] })
+      expect(after.totals.credits_charged).toBe(byDay.totals.credits_charged + 3)
+      expect(after.totals.credits_refunded).toBe(byDay.totals.credits_refunded + 2)
+      expect(after.totals).toEqual(
+        (await h.ledger.getUsage(h.projectId, { ...range, group_by: ['user'] })).totals,
+      )
+      // Asked again (every day now summarized): the same.
+      expect((await h.ledger.getUsage(h.projectId, { ...range, group_by: ['day'] })).data).toEqual(
+        after.data,
+      )
+    })
+
     it('defaults to the last 30 days, and refuses an empty range', async () => {
       const report = await h.ledger.getUsage(h.projectId)
       expect(Date.parse(report.to)).toBe(h.clock.now() + 1)
