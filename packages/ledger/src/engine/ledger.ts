@@ -109,9 +109,12 @@ export interface Ledger {
   listTransactions(projectId: string, query?: ListTransactionsQuery): Promise<Page<Transaction>>
   /**
    * Does ahead of time what every access does lazily: expires reservations and grants and
-   * applies refills for users that are due. Returns how many users it brought up to date.
+   * applies refills for users that are due, forgets old idempotency keys, and writes the usage
+   * totals of the past week's ended days (so no report pays for them). Returns how many of each.
    */
-  sweep(options?: { limit?: number }): Promise<{ users: number; idempotency_keys: number }>
+  sweep(options?: {
+    limit?: number
+  }): Promise<{ users: number; idempotency_keys: number; usage_days: number }>
   /**
    * Runs `sweep()` every `intervalMs` until the returned function is called. Optional: every
    * read and write brings its user up to date anyway. @default intervalMs 60000

@@ -1,5 +1,8 @@
 import type { Ledger } from './ledger.ts'
 import { type Units, userBatchKey } from './units.ts'
+import { daysToSummarize } from './usage-report.ts'
+
+const WEEK = 7 * 86_400_000
 
 /** Settling what fell due ahead of time (every access does it lazily anyway). */
 export function sweeperOperations(
@@ -19,7 +22,18 @@ export function sweeperOperations(
         ),
       )
       const keys = await store.write((tx) => tx.pruneIdempotency(clock.now() - idempotencyTtlMs))
-      return { users: due.length, idempotency_keys: keys }
+      // The past week's days that ended, as a report over them would write their totals.
+      const days = daysToSummarize(
+        { from: new Date(clock.now() - WEEK).toISOString() },
+        clock.now(),
+      )
+      let usageDays = 0
+      for (const project of await store.read((tx) => tx.listProjects())) {
+        usageDays += await store.write((tx) =>
+          tx.summarizeUsageDays(project.id, days.from, days.to),
+        )
+      }
+      return { users: due.length, idempotency_keys: keys, usage_days: usageDays }
     },
 
     startSweeper(sweeperOptions = {}) {

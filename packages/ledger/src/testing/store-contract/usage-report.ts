@@ -189,6 +189,10 @@ export function usageReportSuite(factory: StoreFactory): void {
         })
         h.clock.advance(20 * 3_600_000)
       }
+      // The sweeper writes the totals of days that ended (not of the one with a pending call),
+      // once.
+      expect((await h.ledger.sweep()).usage_days).toBeGreaterThan(0)
+      expect((await h.ledger.sweep()).usage_days).toBe(0)
       // By day and model (from day totals where a day is summarized) and by user and hour (always
       // call by call): the same figures.
       const summed = (report: { totals: object }) => report.totals
