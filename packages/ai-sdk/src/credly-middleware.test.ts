@@ -3,7 +3,7 @@ import { createLocalClient, type LocalClient } from '@credly/ledger'
 import { generateText, streamText, wrapLanguageModel } from 'ai'
 import { convertArrayToReadableStream, MockLanguageModelV4 } from 'ai/test'
 import { CredlyError, InsufficientCreditsError, RateLimitError, runWithCredlyContext } from 'credly'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { credlyMiddleware, totalCreditsUsed } from './index.ts'
 
 // `unit` costs one credit per token, so credits in assertions read as token counts.
@@ -23,6 +23,7 @@ beforeEach(() => {
   credly = createLocalClient({ database: ':memory:', config })
 })
 afterEach(async () => {
+  vi.useRealTimers()
   expect((await credly.verify()).differences).toEqual([])
   await credly.close()
 })
@@ -428,6 +429,7 @@ describe('stream', () => {
   })
 
   it('stops extending a stream nobody finishes after maxExtendMs, so its hold can expire', async () => {
+    useFakeClock()
     const short = createLocalClient({
       database: ':memory:',
       config: { ...config, reservations: { ttl_seconds: 1, on_expire: 'release' } },
@@ -458,20 +460,21 @@ describe('stream', () => {
         }),
       })
       streamText({ model, prompt: 'x' })
-      await new Promise((resolve) => setTimeout(resolve, 600))
-      const extensions = extended.length
-      expect(extensions).toBeGreaterThan(0)
-      expect(extensions).toBeLessThanOrEqual(5)
-      await new Promise((resolve) => setTimeout(resolve, 1500))
-      // No more extensions; the hold has expired and was released by policy.
-      expect(extended).toHaveLength(extensions)
+      await until(async () => extended.length > 0 || (await heldBy(short, 'ann')) > 0)
+      // Every 50 ms up to 200 ms: four extensions, then none.
+      await elapse(600)
+      expect(extended).toHaveLength(4)
+      await elapse(1500)
+      expect(extended).toHaveLength(4)
+      // The hold expired a second after the last extension and was released by policy.
       expect(await short.getBalance('ann')).toMatchObject({ held: 0 })
     } finally {
       await short.close()
     }
-  }, 10_000)
+  })
 
   it('keeps a long stream’s reservation alive by extending it', async () => {
+    useFakeClock()
     const short = createLocalClient({
       database: ':memory:',
       config: { ...config, reservations: { ttl_seconds: 1, on_expire: 'release' } },
@@ -505,7 +508,9 @@ describe('stream', () => {
         }),
       })
       const result = streamText({ model, prompt: 'x' })
-      await result.consumeStream()
+      const consumed = result.consumeStream()
+      await elapse(2000)
+      await consumed
       // 1.5 s of streaming against a 1 s TTL: only the extensions (every 100 ms) kept the hold alive.
       const { data } = await short.getTransactions({ user_id: 'ann' })
       expect(data[0]).toMatchObject({ status: 'completed', credits_used: 7 })
@@ -514,3 +519,35 @@ describe('stream', () => {
     }
   }, 10_000)
 })
+
+/**
+ * Fake time for the middleware's extension timer and the ledger's clock (both read Date), so
+ * these tests advance time instead of waiting for it. setImmediate stays real: the SQLite store
+ * drains its write queue with it.
+ */
+function useFakeClock() {
+  vi.useFakeTimers({
+    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
+  })
+}
+
+/** Lets `ms` of fake time pass in 10 ms steps, with real turns between for the ledger's writes. */
+async function elapse(ms: number) {
+  for (let passed = 0; passed < ms; passed += 10) {
+    await vi.advanceTimersByTimeAsync(10)
+    for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve))
+  }
+}
+
+/** Credits held for a user, 0 before the user exists. */
+async function heldBy(client: LocalClient, userId: string): Promise<number> {
+  return (await client.getBalance(userId).catch(() => ({ held: 0 }))).held
+}
+
+/** Waits (on real setImmediate turns, not on time) until `condition` holds. */
+async function until(condition: () => Promise<boolean>) {
+  for (let turn = 0; !(await condition()); turn++) {
+    if (turn > 10_000) throw new Error('condition never held')
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+}

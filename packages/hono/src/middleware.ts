@@ -10,6 +10,7 @@ import {
 } from 'credly'
 import type { Context, MiddlewareHandler } from 'hono'
 import { createMiddleware } from 'hono/factory'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
 
 /** The variables `credly()` sets: `c.var.credly`. */
 export type CredlyVariables = { credly: RequestCredly }
@@ -64,6 +65,9 @@ export function credly(options: CredlyHonoOptions = {}): MiddlewareHandler<Credl
     await runWithRequestCredly(outcome, feature, () => next())
     const problem = c.error ? problemForError(c.error, c.req.path) : undefined
     if (problem) {
+      // A handler threw a Credly error, and Hono has put its error answer (a 500, or the app's
+      // onError) in c.res. Mark the error handled, and drop that answer first: assigning over it
+      // would carry its headers (a text/plain content type) into the problem.
       c.error = undefined
       c.res = undefined
       c.res = send(c, problem)
@@ -72,7 +76,12 @@ export function credly(options: CredlyHonoOptions = {}): MiddlewareHandler<Credl
 }
 
 function send(c: Context, problem: ProblemResponse): Response {
-  return c.body(JSON.stringify(problem.body), problem.status as 402, problem.headers)
+  // A problem's status is a 4xx or 5xx with a body; Hono types statuses as literals.
+  return c.body(
+    JSON.stringify(problem.body),
+    problem.status as ContentfulStatusCode,
+    problem.headers,
+  )
 }
 
 function defaultUser(c: Context): string | undefined {

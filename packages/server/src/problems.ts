@@ -3,7 +3,9 @@ import {
   type ProblemBody,
   type ProblemSlug,
   problemBody,
+  problemKinds,
   problemSlug,
+  problemSlugs,
   ValidationError,
 } from 'credly'
 import type { Context } from 'hono'
@@ -56,23 +58,10 @@ export function errorToProblem(error: unknown, instance: string): ProblemBody {
   )
 }
 
+/**
+ * The kind for an error of another type: the first kind of that status in the one table
+ * (`validation-error` for a 400, `not-found` for a 404...), else `internal-error`.
+ */
 function slugForStatus(status: number): ProblemSlug {
-  switch (status) {
-    case 400:
-      return 'validation-error'
-    case 401:
-      return 'unauthorized'
-    case 403:
-      return 'forbidden'
-    case 404:
-      return 'not-found'
-    case 409:
-      return 'idempotency-conflict'
-    case 413:
-      return 'payload-too-large'
-    case 429:
-      return 'rate-limited'
-    default:
-      return 'internal-error'
-  }
+  return problemSlugs.find((slug) => problemKinds[slug].status === status) ?? 'internal-error'
 }

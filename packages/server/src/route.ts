@@ -1,5 +1,6 @@
 import { CredlyApiError, parseOrThrow } from 'credly'
 import type { Context, Hono } from 'hono'
+import type { ParamKeys } from 'hono/types'
 import type { z } from 'zod'
 import type { AppEnv } from './app-env.ts'
 import { sendProblem } from './problems.ts'
@@ -26,8 +27,10 @@ export type RouteSpec = {
 export type RouteInput<S extends RouteSpec> = {
   body: S['body'] extends z.ZodType ? z.output<S['body']> : undefined
   query: S['query'] extends z.ZodType ? z.output<S['query']> : undefined
-  params: Record<string, string>
-  projectId: string
+  /** The path's parameters by name (`/v1/users/:user_id` gives `params.user_id`). */
+  params: Record<ParamKeys<S['path']>, string>
+  /** The caller's project; a public route has no caller. */
+  projectId: S['scope'] extends 'public' ? undefined : string
   /** The `Idempotency-Key` header of a write, passed down so the ledger makes it exactly-once. */
   idempotencyKey: string | undefined
   c: Context<AppEnv>
@@ -77,8 +80,9 @@ export function defineRoute<const S extends RouteSpec>(
     const result = await handler({
       body,
       query,
-      params: c.req.param() as Record<string, string>,
-      projectId: auth?.project_id ?? '',
+      params: c.req.param(),
+      // Present for every route but a public one: a route with a scope refused a missing key above.
+      projectId: auth?.project_id,
       idempotencyKey,
       c,
     } as RouteInput<S>)

@@ -79,7 +79,7 @@ export function registerProjectRoutes({ app, registry, ledger }: RouteDeps): voi
       response: revokedApiKeySchema,
     },
     async ({ params, projectId }) => {
-      await ledger.revokeApiKey(projectId, params.key_id as string)
+      await ledger.revokeApiKey(projectId, params.key_id)
       return { id: params.key_id, revoked: true }
     },
   )

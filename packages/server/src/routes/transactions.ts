@@ -30,6 +30,6 @@ export function registerTransactionRoutes({ app, registry, ledger }: RouteDeps):
       scope: 'metering',
       response: transactionSchema,
     },
-    ({ params, projectId }) => ledger.getTransaction(projectId, params.transaction_id as string),
+    ({ params, projectId }) => ledger.getTransaction(projectId, params.transaction_id),
   )
 }

@@ -71,7 +71,7 @@ export function registerUserRoutes({ app, registry, ledger }: RouteDeps): void {
       scope: 'metering',
       response: userSchema,
     },
-    ({ params, projectId }) => ledger.getUser(projectId, params.user_id as string),
+    ({ params, projectId }) => ledger.getUser(projectId, params.user_id),
   )
   defineRoute(
     app,
@@ -84,7 +84,7 @@ export function registerUserRoutes({ app, registry, ledger }: RouteDeps): void {
       scope: 'metering',
       response: balanceResponseSchema,
     },
-    ({ params, projectId }) => ledger.getBalance(projectId, params.user_id as string),
+    ({ params, projectId }) => ledger.getBalance(projectId, params.user_id),
   )
   defineRoute(
     app,
@@ -98,7 +98,7 @@ export function registerUserRoutes({ app, registry, ledger }: RouteDeps): void {
       response: deleteUserResponseSchema,
     },
     ({ params, projectId, idempotencyKey }) =>
-      ledger.deleteUser(projectId, params.user_id as string, { idempotencyKey }),
+      ledger.deleteUser(projectId, params.user_id, { idempotencyKey }),
   )
   defineRoute(
     app,
@@ -113,11 +113,7 @@ export function registerUserRoutes({ app, registry, ledger }: RouteDeps): void {
       response: userSchema,
     },
     ({ body, params, projectId, idempotencyKey }) =>
-      ledger.changeUserTier(
-        projectId,
-        { ...body, user_id: params.user_id as string },
-        { idempotencyKey },
-      ),
+      ledger.changeUserTier(projectId, { ...body, user_id: params.user_id }, { idempotencyKey }),
   )
   defineRoute(
     app,
@@ -133,10 +129,6 @@ export function registerUserRoutes({ app, registry, ledger }: RouteDeps): void {
       status: 201,
     },
     ({ body, params, projectId, idempotencyKey }) =>
-      ledger.grantCredits(
-        projectId,
-        { ...body, user_id: params.user_id as string },
-        { idempotencyKey },
-      ),
+      ledger.grantCredits(projectId, { ...body, user_id: params.user_id }, { idempotencyKey }),
   )
 }
