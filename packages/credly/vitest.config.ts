@@ -5,6 +5,6 @@ export default defineProject({
   ssr: { resolve: { conditions: ['@credly/source'] } },
   test: {
     name: 'credly',
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['src/**/*.test.ts'],
   },
 })

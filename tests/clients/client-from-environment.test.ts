@@ -1,11 +1,22 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { clientResolver } from 'credly'
 import { afterEach, beforeEach, expect, it } from 'vitest'
-import { type RealServer, startRealServer } from '../../test/support/real-server.ts'
-import { clientResolver } from './resolve-client.ts'
+import { contractConfig } from './client-contract.ts'
+import { type RealServer, startRealServer } from './real-server.ts'
 
+/**
+ * An adapter without a client takes one from the environment: a server's key, or CREDLY_DATABASE
+ * and CREDLY_CONFIG for the embedded ledger (`@credly/ledger`, an optional peer of `credly`,
+ * imported at run time).
+ */
 const saved = { ...process.env }
 let real: RealServer
+let folder: string
 beforeEach(async () => {
   real = await startRealServer()
+  folder = mkdtempSync(join(tmpdir(), 'credly-env-client-'))
   for (const name of [
     'CREDLY_API_KEY',
     'CREDLY_PROJECT_ID',
@@ -19,6 +30,7 @@ beforeEach(async () => {
 afterEach(async () => {
   process.env = { ...saved }
   await real.close()
+  rmSync(folder, { recursive: true, force: true })
 })
 
 it('builds an HTTP client from CREDLY_API_KEY, CREDLY_PROJECT_ID and CREDLY_BASE_URL', async () => {
@@ -50,4 +62,24 @@ it('resolves once and reuses the client', async () => {
   process.env.CREDLY_PROJECT_ID = real.projectId
   const resolve = clientResolver(undefined)
   expect(await resolve()).toBe(await resolve())
+})
+
+it('CREDLY_DATABASE and CREDLY_CONFIG give the embedded ledger', async () => {
+  process.env.CREDLY_DATABASE = join(folder, 'credly.db')
+  process.env.CREDLY_CONFIG = join(folder, 'credly.json')
+  writeFileSync(process.env.CREDLY_CONFIG, JSON.stringify(contractConfig))
+  const client = await clientResolver(undefined)()
+  expect(await client.createUser({ user_id: 'ann' })).toMatchObject({ balance: 100 })
+  const start = await client.startUsageTransaction({
+    user_id: 'ann',
+    model: 'unit',
+    provisional_tokens: { output_tokens: 5 },
+  })
+  expect(start).toMatchObject({ continue: true, balance: 95 })
+  const local = client as typeof client & {
+    verify(): Promise<{ ok: boolean }>
+    close(): Promise<void>
+  }
+  expect((await local.verify()).ok).toBe(true)
+  await local.close()
 })

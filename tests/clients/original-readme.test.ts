@@ -1,6 +1,6 @@
+import { CredlyApiError, createClient } from 'credly'
 import { afterEach, beforeEach, expect, it } from 'vitest'
-import { CredlyApiError, createClient } from '../src/index.ts'
-import { type RealServer, startRealServer } from './support/real-server.ts'
+import { type RealServer, startRealServer } from './real-server.ts'
 
 /**
  * Code written against the original `credly` package's README (v1.0.3), run unchanged against

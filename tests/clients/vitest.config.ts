@@ -1,0 +1,7 @@
+import { defineProject } from 'vitest/config'
+
+export default defineProject({
+  resolve: { conditions: ['@credly/source'] },
+  ssr: { resolve: { conditions: ['@credly/source'] } },
+  test: { name: 'clients', include: ['*.test.ts'] },
+})
