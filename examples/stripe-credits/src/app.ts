@@ -23,6 +23,7 @@ export function createStripeCreditsApp(options: {
   const app = new Hono()
   // Stand-in for your auth: the user is in the query. Never trust a browser's word in a real app.
   const userOf = (url: string) => new URL(url).searchParams.get('user') || 'demo-user'
+  const pageOf = (userId: string) => `${publicUrl}/?user=${encodeURIComponent(userId)}`
 
   app.get('/', async (c) => {
     const userId = userOf(c.req.url)
@@ -43,8 +44,9 @@ export function createStripeCreditsApp(options: {
       userId,
       credits: catalog.topUpCredits,
       price: catalog.topUpPrice,
-      successUrl: `${publicUrl}/?user=${encodeURIComponent(userId)}`,
-      cancelUrl: `${publicUrl}/?user=${encodeURIComponent(userId)}`,
+      // Back to this page, paid or not.
+      successUrl: pageOf(userId),
+      cancelUrl: pageOf(userId),
     })
     return c.redirect(session.url ?? '/', 303)
   })
@@ -55,8 +57,9 @@ export function createStripeCreditsApp(options: {
       stripe,
       userId,
       price: catalog.proPrice,
-      successUrl: `${publicUrl}/?user=${encodeURIComponent(userId)}`,
-      cancelUrl: `${publicUrl}/?user=${encodeURIComponent(userId)}`,
+      // Back to this page, paid or not.
+      successUrl: pageOf(userId),
+      cancelUrl: pageOf(userId),
     })
     return c.redirect(session.url ?? '/', 303)
   })

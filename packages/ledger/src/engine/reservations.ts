@@ -85,6 +85,15 @@ export async function reserve(book: Book, input: StartInput): Promise<StartUsage
   const { price, source } = await modelPrice(book, input.model, input.provider)
   const amount = priceTokens(price, input.provisional_tokens)
   const tier = configuredTier(book.config, book.user.tier_id)
+  // Who asked for which call: on its transaction, or on its refusal.
+  const call = {
+    project_id: book.user.project_id,
+    user_ref: book.user.ref,
+    user_id: book.user.user_id,
+    tier_id: book.user.tier_id,
+    model: input.model,
+    feature_identifier: input.feature_identifier ?? null,
+  }
   // What a reservation may take: the available credits, and the tier's overdraft below zero.
   const room = book.user.available + toMicro(tier?.overdraft ?? 0)
   let windowRoom = Number.POSITIVE_INFINITY
@@ -100,12 +109,7 @@ export async function reserve(book: Book, input: StartInput): Promise<StartUsage
   ): Promise<StartUsageResponse> => {
     // Kept for usage reports: who was refused what, and why.
     await book.tx.insertRefusal({
-      project_id: book.user.project_id,
-      user_ref: book.user.ref,
-      user_id: book.user.user_id,
-      tier_id: book.user.tier_id,
-      model: input.model,
-      feature_identifier: input.feature_identifier ?? null,
+      ...call,
       reason,
       credits_required: amount,
       at: book.now,
@@ -169,12 +173,7 @@ export async function reserve(book: Book, input: StartInput): Promise<StartUsage
   }
   const row: TransactionRow = {
     id,
-    project_id: book.user.project_id,
-    user_ref: book.user.ref,
-    user_id: book.user.user_id,
-    tier_id: book.user.tier_id,
-    model: input.model,
-    feature_identifier: input.feature_identifier ?? null,
+    ...call,
     status: 'pending',
     reserved: amount,
     used: 0,
