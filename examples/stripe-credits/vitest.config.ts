@@ -1,7 +1,3 @@
-import { defineProject } from 'vitest/config'
+import { sourceProject } from '../../vitest.project.ts'
 
-export default defineProject({
-  resolve: { conditions: ['@credly/source'] },
-  ssr: { resolve: { conditions: ['@credly/source'] } },
-  test: { name: 'example-stripe-credits', include: ['test/**/*.test.ts'] },
-})
+export default sourceProject('example-stripe-credits', ['test/**/*.test.ts'])

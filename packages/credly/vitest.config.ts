@@ -1,10 +1,3 @@
-import { defineProject } from 'vitest/config'
+import { sourceProject } from '../../vitest.project.ts'
 
-export default defineProject({
-  resolve: { conditions: ['@credly/source'] },
-  ssr: { resolve: { conditions: ['@credly/source'] } },
-  test: {
-    name: 'credly',
-    include: ['src/**/*.test.ts'],
-  },
-})
+export default sourceProject('credly', ['src/**/*.test.ts'])

@@ -1,10 +1,3 @@
-import { defineProject } from 'vitest/config'
+import { sourceProject } from '../../vitest.project.ts'
 
-export default defineProject({
-  resolve: { conditions: ['@credly/source'] },
-  ssr: { resolve: { conditions: ['@credly/source'] } },
-  test: {
-    name: 'hono',
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-  },
-})
+export default sourceProject('hono')
