@@ -11,6 +11,8 @@ export type BatchJob<W> = {
 export type BatchConnection<W> = {
   writer: W
   exec(sql: string): Promise<void>
+  /** Sends the writes the writer deferred (see `SqlExecutor.defer`), so their errors are the job's. */
+  flush?(): Promise<void>
   release(): void
 }
 
@@ -49,6 +51,8 @@ export async function commitBatch<W>(
         const last = index === batch.length - 1
         try {
           const value = await job.work(connection.writer)
+          // Alone, a job's deferred writes go with the COMMIT: any failure is the job's anyway.
+          if (!alone) await connection.flush?.()
           outcomes.push({ ok: true, value })
           if (!alone && !last) await connection.exec('RELEASE SAVEPOINT op; SAVEPOINT op')
         } catch (error) {

@@ -33,6 +33,17 @@ export type SqlExecutor = {
   all(sql: string, params: SqlValue[]): Promise<SqlRow[]>
   /** Returns the number of rows changed. */
   run(sql: string, params: SqlValue[]): Promise<number>
+  /**
+   * A write whose result nobody reads, which the executor may send later, with the next
+   * statement (PostgreSQL sends a unit's writes in one round trip). Without it, `run`.
+   */
+  defer?(sql: string, params: SqlValue[]): void
+}
+
+/** Sends a write now, or with the next statement where the executor can. */
+async function write(db: SqlExecutor, sql: string, params: SqlValue[]): Promise<void> {
+  if (db.defer) db.defer(sql, params)
+  else await db.run(sql, params)
 }
 
 export function createSqlReader(db: SqlExecutor): StoreReader {
@@ -270,7 +281,8 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
       return changed === 1
     },
     async updateUser(row) {
-      await db.run(
+      await write(
+        db,
         `UPDATE users SET tier_id = ?, available = ?, held = ?, metadata = ?, refill_anchor = ?,
            refills_applied = ?, next_event_at = ?, deleted_at = ?, tier_as_of = ? WHERE ref = ?`,
         [
@@ -288,7 +300,8 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
       )
     },
     async insertBucket(row) {
-      await db.run(
+      await write(
+        db,
         `INSERT INTO buckets (id, project_id, user_ref, kind, credits, remaining, expires_at, reason, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
@@ -305,10 +318,11 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
       )
     },
     async updateBucketRemaining(id, remaining) {
-      await db.run('UPDATE buckets SET remaining = ? WHERE id = ?', [remaining, id])
+      await write(db, 'UPDATE buckets SET remaining = ? WHERE id = ?', [remaining, id])
     },
     async insertTransaction(row) {
-      await db.run(
+      await write(
+        db,
         `INSERT INTO transactions (${TRANSACTION_COLUMNS.join(', ')})
          VALUES (${TRANSACTION_COLUMNS.map(() => '?').join(', ')})`,
         transactionValues(row),
@@ -316,7 +330,8 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
     },
     async updateTransaction(row) {
       const [id, ...rest] = transactionValues(row)
-      await db.run(
+      await write(
+        db,
         `UPDATE transactions SET ${TRANSACTION_COLUMNS.slice(1)
           .map((column) => `${column} = ?`)
           .join(', ')} WHERE id = ?`,
@@ -370,7 +385,8 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
       return summarized
     },
     async insertRefusal(row) {
-      await db.run(
+      await write(
+        db,
         `INSERT INTO refusals (project_id, user_ref, user_id, tier_id, model, feature_identifier, reason,
            credits_required, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
@@ -391,7 +407,8 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
       // under SQLite's limit on bound parameters for a large one.
       for (let index = 0; index < entries.length; index += 500) {
         const chunk = entries.slice(index, index + 500)
-        await db.run(
+        await write(
+          db,
           `INSERT INTO journal (project_id, user_ref, kind, amount, debit, credit, transaction_id, at, memo)
            VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
           chunk.flatMap((entry) => [
@@ -409,7 +426,8 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
       }
     },
     async putIdempotency(row) {
-      await db.run(
+      await write(
+        db,
         'INSERT INTO idempotency (project_id, scope, key, request_hash, response, created_at) VALUES (?, ?, ?, ?, ?, ?)',
         [
           row.project_id,
