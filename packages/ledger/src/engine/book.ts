@@ -72,6 +72,8 @@ export class Book {
 
   /** A bucket by id, including empty and expired ones. */
   async bucket(id: string): Promise<BucketRow> {
+    // Usually among the buckets with credits, which the store may have read with the user's lock.
+    if (!this.spendable) await this.bucketsWithCredits()
     const known = this.buckets.get(id)
     if (known) return known
     const row = await this.tx.getBucket(id)

@@ -38,6 +38,11 @@ export type SqlExecutor = {
    * statement (PostgreSQL sends a unit's writes in one round trip). Without it, `run`.
    */
   defer?(sql: string, params: SqlValue[]): void
+  /**
+   * Runs statements one after another in one round trip (each sees what the ones before it did
+   * and committed meanwhile) and answers each one's rows. Without it, one `all` each.
+   */
+  batch?(statements: Array<[sql: string, params: SqlValue[]]>): Promise<SqlRow[][]>
 }
 
 /** Sends a write now, or with the next statement where the executor can. */
@@ -230,18 +235,43 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
   const projects = new Map<string, ProjectRow | undefined>()
   // Once the transaction writes a project, stop remembering: a savepoint may undo that write.
   let projectsWritten = false
+  // The spendable buckets of the user just locked, read right after the lock in its round trip;
+  // used once, by the next listSpendableBuckets of that user, unless a bucket is written first.
+  let lockedBuckets: { userRef: string; rows: SqlRow[] } | undefined
   return {
     ...reader,
+    async listSpendableBuckets(userRef) {
+      const prefetched = lockedBuckets?.userRef === userRef ? lockedBuckets.rows : undefined
+      lockedBuckets = undefined
+      return prefetched ? prefetched.map(toBucketRow) : reader.listSpendableBuckets(userRef)
+    },
     async getProject(id) {
       if (projectsWritten) return reader.getProject(id)
       if (!projects.has(id)) projects.set(id, await reader.getProject(id))
       return projects.get(id)
     },
     async lockUser(projectId, userId) {
-      const [row] = await db.all(
+      const lock: [string, SqlValue[]] = [
         `SELECT * FROM users WHERE project_id = ? AND user_id = ? AND deleted_at IS NULL${options.lockUserSuffix}`,
         [projectId, userId],
-      )
+      ]
+      if (!db.batch) {
+        const [row] = await db.all(...lock)
+        return row && toUserRow(row)
+      }
+      // The buckets in the same round trip, read by a statement of their own after the lock is
+      // held, so they are as current as a separate read would be.
+      const [users, buckets] = await db.batch([
+        lock,
+        [
+          `SELECT buckets.* FROM buckets JOIN users ON users.ref = buckets.user_ref
+           WHERE users.project_id = ? AND users.user_id = ? AND users.deleted_at IS NULL
+             AND buckets.remaining > 0`,
+          [projectId, userId],
+        ],
+      ])
+      const row = users?.[0]
+      if (row) lockedBuckets = { userRef: row.ref as string, rows: buckets ?? [] }
       return row && toUserRow(row)
     },
     async insertProject(row) {
@@ -300,6 +330,7 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
       )
     },
     async insertBucket(row) {
+      lockedBuckets = undefined
       await write(
         db,
         `INSERT INTO buckets (id, project_id, user_ref, kind, credits, remaining, expires_at, reason, created_at)
@@ -318,6 +349,7 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
       )
     },
     async updateBucketRemaining(id, remaining) {
+      lockedBuckets = undefined
       await write(db, 'UPDATE buckets SET remaining = ? WHERE id = ?', [remaining, id])
     },
     async insertTransaction(row) {

@@ -268,6 +268,17 @@ function roundTripSaver(client: pg.PoolClient) {
     defer: (sql, params) => {
       waiting.push({ sql: inline(sql, params), write: true })
     },
+    batch: async (statements) => {
+      const sql = [
+        ...waiting.map((item) => item.sql),
+        ...statements.map(([statement, params]) => inline(statement, params)),
+      ].join(';\n')
+      waiting = []
+      const results = (await client.query(sql)) as pg.QueryResult | pg.QueryResult[]
+      const all = Array.isArray(results) ? results : [results]
+      // The answers of `statements` are the last ones (what waited may be several statements).
+      return all.slice(all.length - statements.length).map((result) => result.rows as SqlRow[])
+    },
   }
   return {
     executor,
