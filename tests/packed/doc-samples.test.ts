@@ -1,10 +1,14 @@
+import { execFile } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
+import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createPackedApp, type PackedApp, typecheck } from './packed-app.ts'
+import { createPackedApp, type PackedApp, publishedPackages, typecheck } from './packed-app.ts'
+
+const run = promisify(execFile)
 
 /**
- * Every TypeScript sample in README.md and docs/ compiles against the packed packages with
+ * Every TypeScript sample in README.md, docs/ and each package's README compiles against the packed packages with
  * TypeScript 5.x, `strict` and `skipLibCheck: false`, under `nodenext` and `bundler` resolution,
  * so the docs cannot drift from the types. A sample names what it uses; the few names a sample
  * takes from the page around it (the app's `openai` provider, its auth, a wrapped `model`) are
@@ -34,7 +38,10 @@ function markdownFiles(): string[] {
   const docs = readdirSync(join(root, 'docs'), { recursive: true, encoding: 'utf8' })
     .filter((name) => name.endsWith('.md'))
     .map((name) => join(root, 'docs', name))
-  return [join(root, 'README.md'), ...docs]
+  const packageReadmes = readdirSync(join(root, 'packages')).map((name) =>
+    join(root, 'packages', name, 'README.md'),
+  )
+  return [join(root, 'README.md'), ...docs, ...packageReadmes]
 }
 
 function samples(): Sample[] {
@@ -113,6 +120,21 @@ describe('the docs', () => {
   afterAll(() => {
     if (app && !process.env.CREDLY_KEEP_PACKED_APP)
       rmSync(app.dir, { recursive: true, force: true })
+  })
+
+  it('packs what runs, its types, a README and the LICENSE; no build info, tests or snapshots', async () => {
+    const tarballs = readdirSync(join(app.dir, 'tarballs'))
+    expect(tarballs).toHaveLength(publishedPackages.length)
+    for (const tarball of tarballs) {
+      const { stdout } = await run('tar', ['tzf', join(app.dir, 'tarballs', tarball)])
+      const files = stdout.split('\n').filter(Boolean)
+      for (const needed of ['package/LICENSE', 'package/README.md', 'package/dist/index.js'])
+        expect(files, `${tarball} lacks ${needed}`).toContain(needed)
+      expect(
+        files.filter((file) => /\.tsbuildinfo$|__snapshots__|\.test\.ts$|\.test-d\.ts$/.test(file)),
+        tarball,
+      ).toEqual([])
+    }
   })
 
   it('has TypeScript samples to check', () => {
