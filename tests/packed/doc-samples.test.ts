@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process'
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { promisify } from 'node:util'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { createPackedApp, type PackedApp, publishedPackages, typecheck } from './packed-app.ts'
 
 const run = promisify(execFile)
@@ -135,6 +136,40 @@ describe('the docs', () => {
         tarball,
       ).toEqual([])
     }
+  })
+
+  it('npx credly runs the CLI, and says what to install where @credly/server is missing', async () => {
+    const npx = (cwd: string, ...args: string[]) =>
+      run('npx', ['--no-install', 'credly', ...args], { cwd }).then(
+        ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
+        (error: { code: number; stdout: string; stderr: string }) => error,
+      )
+    expect((await npx(app.dir, '--version')).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/)
+    // An app with the client alone, outside the first (whose node_modules Node would find).
+    const clientOnly = mkdtempSync(join(tmpdir(), 'credly-client-only-'))
+    onTestFinished(() => rmSync(clientOnly, { recursive: true, force: true }))
+    const credlyTarball = readdirSync(join(app.dir, 'tarballs')).find((name) =>
+      name.startsWith('credly-0'),
+    )
+    writeFileSync(
+      join(clientOnly, 'package.json'),
+      JSON.stringify({
+        private: true,
+        type: 'module',
+        dependencies: { credly: `file:${join(app.dir, 'tarballs', credlyTarball as string)}` },
+      }),
+    )
+    await run(
+      'npm',
+      ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'],
+      {
+        cwd: clientOnly,
+        timeout: 120_000,
+      },
+    )
+    const missing = await npx(clientOnly, 'init', '--config', 'credly.json')
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toContain('npm install @credly/server')
   })
 
   it('has TypeScript samples to check', () => {
