@@ -172,6 +172,49 @@ describe('the docs', () => {
     expect(missing.stderr).toContain('npm install @credly/server')
   })
 
+  it('@credly/ledger runs on SQLite without pg, and a postgres:// URL says to install it', async () => {
+    const ledgerOnly = mkdtempSync(join(tmpdir(), 'credly-ledger-only-'))
+    onTestFinished(() => rmSync(ledgerOnly, { recursive: true, force: true }))
+    const tarball = (prefix: string) =>
+      join(
+        app.dir,
+        'tarballs',
+        readdirSync(join(app.dir, 'tarballs')).find((name) => name.startsWith(prefix)) as string,
+      )
+    writeFileSync(
+      join(ledgerOnly, 'package.json'),
+      JSON.stringify({
+        private: true,
+        type: 'module',
+        dependencies: {
+          credly: `file:${tarball('credly-0')}`,
+          '@credly/ledger': `file:${tarball('credly-ledger-')}`,
+        },
+      }),
+    )
+    await run(
+      'npm',
+      ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'],
+      {
+        cwd: ledgerOnly,
+        timeout: 120_000,
+      },
+    )
+    writeFileSync(
+      join(ledgerOnly, 'main.js'),
+      `import { createLocalClient, createStore } from '@credly/ledger'
+const credly = createLocalClient({ database: ':memory:', config: { models: { m: { input: 1, output: 1 } }, tiers: { free: { credits: 5 } } } })
+console.log((await credly.createUser({ user_id: 'ann' })).balance)
+await credly.close()
+const store = createStore('postgres://nobody@127.0.0.1:1/none')
+await store.read(async () => 0).catch((error) => console.log(error.message))
+`,
+    )
+    const { stdout } = await run(process.execPath, ['main.js'], { cwd: ledgerOnly })
+    expect(stdout).toContain('5\n')
+    expect(stdout).toContain('npm install pg')
+  })
+
   it('has TypeScript samples to check', () => {
     expect(found.length).toBeGreaterThanOrEqual(10)
   })

@@ -20,7 +20,8 @@ export type { VerifyDifference, VerifyReport } from './engine/verify.ts'
 export { createLocalClient, type LocalClient, type LocalClientOptions } from './local-client.ts'
 export { MICRO_PER_CREDIT, toCredits, toMicro } from './money.ts'
 export { createStore } from './open-store.ts'
-export { createPostgresStore, type PostgresStoreOptions } from './stores/postgres/postgres-store.ts'
+export { createPostgresStore } from './stores/postgres/lazy-postgres-store.ts'
+export type { PostgresStoreOptions } from './stores/postgres/postgres-store.ts'
 export { createSqliteStore, type SqliteStoreOptions } from './stores/sqlite/sqlite-store.ts'
 export type {
   Account,

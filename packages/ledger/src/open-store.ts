@@ -1,4 +1,4 @@
-import { createPostgresStore } from './stores/postgres/postgres-store.ts'
+import { createPostgresStore } from './stores/postgres/lazy-postgres-store.ts'
 import { createSqliteStore, type SqliteStoreOptions } from './stores/sqlite/sqlite-store.ts'
 import type { Store } from './stores/store.ts'
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
-import { createPostgresStore } from '../stores/postgres/postgres-store.ts'
+import { createPostgresStore } from '../stores/postgres/lazy-postgres-store.ts'
 import type { StoreFactory } from './harness.ts'
 
 /** The PostgreSQL the tests use: CREDLY_TEST_DATABASE_URL, or the machine's local server. */

@@ -8,6 +8,7 @@ import {
   type SqlValue,
 } from '../sql-statements.ts'
 import type { Store, StoreReader, StoreStats, StoreWriter, WriteUnitOptions } from '../store.ts'
+import { checkSchemaName } from './lazy-postgres-store.ts'
 import { migrations } from './schema.ts'
 
 /** Options of `createPostgresStore`. */
@@ -41,9 +42,7 @@ const MAX_ATTEMPTS = 12
  * for many operations), so a hot user does not make 64 clients wait on one lock in turn.
  */
 export function createPostgresStore(options: PostgresStoreOptions): Store {
-  const schema = options.schema ?? 'public'
-  if (!/^[a-z_][a-z0-9_]*$/i.test(schema))
-    throw new Error(`Invalid PostgreSQL schema name "${schema}".`)
+  const schema = checkSchemaName(options.schema ?? 'public')
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.maxConnections ?? 10,
