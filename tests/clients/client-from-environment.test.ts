@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { clientResolver } from 'credly'
+import { clientResolver } from 'credly/internal'
 import { afterEach, beforeEach, expect, it } from 'vitest'
 import { contractConfig } from './client-contract.ts'
 import { type RealServer, startRealServer } from './real-server.ts'

@@ -8,7 +8,7 @@ import {
   RateLimitError,
   startCreatingUser,
   type TokenCounts,
-} from 'credly'
+} from 'credly/internal'
 
 /** What every Credly AI SDK middleware shares: who pays, how to react to metering failures. */
 export type MeteringOptions = {

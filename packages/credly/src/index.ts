@@ -3,7 +3,6 @@ export {
   type CaptureUsageResult,
   type CaptureUsageStatus,
   captureUsage,
-  startCreatingUser,
 } from './capture-usage.ts'
 export {
   type ClientOptions,
@@ -22,45 +21,21 @@ export {
   ForbiddenError,
   InsufficientCreditsError,
   NotFoundError,
-  parseRetryAfterSeconds,
   RateLimitError,
   ServerError,
   UnauthorizedError,
   ValidationError,
 } from './errors.ts'
-export {
-  clientResolver,
-  type GateOptions,
-  type GateOutcome,
-  gateRequest,
-  insufficientCreditsResponse,
-  missingUserResponse,
-  type ProblemResponse,
-  problemForError,
-  type RequestCredly,
-  rateLimitedResponse,
-  runWithRequestCredly,
-} from './http/index.ts'
-export {
-  type CreateUserInput,
-  createUserRequestOf,
-  type TransactionLookup,
-  transactionIdOf,
-  type UserLookup,
-  userIdOf,
-} from './lookup.ts'
+export type { GateOptions, RequestCredly } from './http/index.ts'
+export type { CreateUserInput, TransactionLookup, UserLookup } from './lookup.ts'
 export { paginate } from './paginate.ts'
 export {
   PROBLEMS_DOCS_URL,
   type ProblemBody,
   type ProblemSlug,
-  problemBody,
-  problemKinds,
   problemSlug,
-  problemSlugs,
   problemType,
 } from './problem-types.ts'
-export { retryDelayMs, shouldRetryStatus } from './retry.ts'
-export * from './schemas/index.ts'
-export { parseOrThrow, toFieldErrors } from './validate.ts'
+export { MAX_CREDITS } from './schemas/common.ts'
+export type * from './schemas/index.ts'
 export { VERSION } from './version.ts'

@@ -6,7 +6,7 @@ import {
   type ProblemResponse,
   problemForError,
   runWithRequestCredly,
-} from 'credly'
+} from 'credly/internal'
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express'
 
 /** Options of `credly()` for Express. */

@@ -7,7 +7,7 @@ import {
   problemForError,
   type RequestCredly,
   runWithRequestCredly,
-} from 'credly'
+} from 'credly/internal'
 import type { Context, MiddlewareHandler } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'

@@ -13,7 +13,7 @@ import {
   transactionIdOf,
   type UserLookup,
   userIdOf,
-} from 'credly'
+} from 'credly/internal'
 import type { Clock } from './clock.ts'
 import { createLedger, type Ledger } from './engine/ledger.ts'
 import type { VerifyReport } from './engine/verify.ts'

@@ -7,7 +7,7 @@ import {
   problemForError,
   type RequestCredly,
   runWithRequestCredly,
-} from 'credly'
+} from 'credly/internal'
 
 /** Options of `withCredits`. */
 export type WithCreditsOptions<TRequest extends Request = Request> = GateOptions & {

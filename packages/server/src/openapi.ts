@@ -1,4 +1,4 @@
-import { problemSchema, VERSION } from 'credly'
+import { problemSchema, VERSION } from 'credly/internal'
 import { z } from 'zod'
 import type { RouteRegistry } from './route.ts'
 

@@ -7,7 +7,7 @@ import {
   problemSlug,
   problemSlugs,
   ValidationError,
-} from 'credly'
+} from 'credly/internal'
 import type { Context } from 'hono'
 
 /** Sends a problem as `application/problem+json`. */

@@ -1,4 +1,4 @@
-import { CredlyApiError, parseOrThrow } from 'credly'
+import { CredlyApiError, parseOrThrow } from 'credly/internal'
 import type { Context, Hono } from 'hono'
 import type { ParamKeys } from 'hono/types'
 import type { z } from 'zod'

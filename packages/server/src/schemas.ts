@@ -1,4 +1,4 @@
-import { projectConfigSchema, textSchema } from 'credly'
+import { projectConfigSchema, textSchema } from 'credly/internal'
 import { z } from 'zod'
 
 /*

@@ -4,7 +4,7 @@ import {
   type CredlyClient,
   type ProblemSlug,
   problemBody,
-} from 'credly'
+} from 'credly/internal'
 import type Stripe from 'stripe'
 import { type EventPlan, planEvent } from './events.ts'
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { CredlyApiError, parseOrThrow, textSchema } from 'credly'
+import { CredlyApiError, parseOrThrow, textSchema } from 'credly/internal'
 import { newId, randomBase32 } from '../ids.ts'
 import type { ApiKeyRow, Store } from '../stores/store.ts'
 

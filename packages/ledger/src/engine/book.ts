@@ -1,4 +1,4 @@
-import { configuredTier, MAX_CREDITS, type ProjectConfig } from 'credly'
+import { configuredTier, MAX_CREDITS, type ProjectConfig } from 'credly/internal'
 import { MAX_MICRO, outOfRange, toCredits } from '../money.ts'
 import type {
   Account,

@@ -6,7 +6,7 @@ import {
   type PriceSource,
   type PriceTier,
   type Pricing,
-} from 'credly'
+} from 'credly/internal'
 import { outOfRange } from '../money.ts'
 
 /*

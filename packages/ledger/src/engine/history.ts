@@ -3,7 +3,7 @@ import {
   NotFoundError,
   parseOrThrow,
   transactionIdSchema,
-} from 'credly'
+} from 'credly/internal'
 import type { TransactionRow } from '../stores/store.ts'
 import type { Ledger } from './ledger.ts'
 import { badCursor, transactionNotFound, type Units } from './units.ts'

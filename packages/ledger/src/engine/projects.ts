@@ -1,4 +1,4 @@
-import { CredlyApiError, parseOrThrow, projectConfigSchema } from 'credly'
+import { CredlyApiError, parseOrThrow, projectConfigSchema } from 'credly/internal'
 import { newId } from '../ids.ts'
 import type { ProjectRow } from '../stores/store.ts'
 import type { Ledger } from './ledger.ts'

@@ -1,4 +1,4 @@
-import { configuredTier, type Tier } from 'credly'
+import { configuredTier, type Tier } from 'credly/internal'
 import { newId } from '../ids.ts'
 import { toMicro } from '../money.ts'
 import type { Book } from './book.ts'

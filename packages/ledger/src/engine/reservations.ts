@@ -7,7 +7,7 @@ import {
   type PriceSource,
   type StartUsageResponse,
   type TokenCounts,
-} from 'credly'
+} from 'credly/internal'
 import { newId } from '../ids.ts'
 import { toCredits, toMicro } from '../money.ts'
 import type { TransactionRow } from '../stores/store.ts'

@@ -1,4 +1,4 @@
-import { CredlyApiError, type ProjectConfig, parseOrThrow, userIdSchema } from 'credly'
+import { CredlyApiError, type ProjectConfig, parseOrThrow, userIdSchema } from 'credly/internal'
 import type { Clock } from '../clock.ts'
 import type { ProjectRow, Store, StoreWriter, TransactionRow, UserRow } from '../stores/store.ts'
 import { projectNotFound } from './api-keys.ts'

@@ -5,7 +5,7 @@ import {
   parseOrThrow,
   startUsageRequestSchema,
   type Transaction,
-} from 'credly'
+} from 'credly/internal'
 import type { TransactionRow } from '../stores/store.ts'
 import { requestHash } from './idempotency.ts'
 import type { Ledger } from './ledger.ts'

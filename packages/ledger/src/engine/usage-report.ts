@@ -8,7 +8,7 @@ import {
   type UsageReport,
   usageGroupField,
   usageQuerySchema,
-} from 'credly'
+} from 'credly/internal'
 import { sumToCredits as credits } from '../money.ts'
 import type { StoreReader, UsageSums } from '../stores/store.ts'
 

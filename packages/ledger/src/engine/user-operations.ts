@@ -7,7 +7,7 @@ import {
   listUsersQuerySchema,
   parseOrThrow,
   userIdSchema,
-} from 'credly'
+} from 'credly/internal'
 import { newId } from '../ids.ts'
 import { toCredits, toMicro } from '../money.ts'
 import type { Ledger } from './ledger.ts'

@@ -4,7 +4,7 @@ import {
   defaultTierOf,
   type ProjectConfig,
   type Tier,
-} from 'credly'
+} from 'credly/internal'
 import { newId } from '../ids.ts'
 import type { StoreWriter, UserRow } from '../stores/store.ts'
 import { Book } from './book.ts'

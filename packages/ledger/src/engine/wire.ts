@@ -1,4 +1,10 @@
-import { configuredTier, type Grant, type ProjectConfig, type Transaction, type User } from 'credly'
+import {
+  configuredTier,
+  type Grant,
+  type ProjectConfig,
+  type Transaction,
+  type User,
+} from 'credly/internal'
 import { toCredits } from '../money.ts'
 import type { BucketRow, TransactionRow, UserRow } from '../stores/store.ts'
 import { periodStart } from './periods.ts'

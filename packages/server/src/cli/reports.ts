@@ -5,7 +5,7 @@ import {
   type UsageDimension,
   type UsageGroup,
   usageGroupField,
-} from 'credly'
+} from 'credly/internal'
 
 import {
   csv,

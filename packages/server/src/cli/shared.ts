@@ -1,7 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { createLedger, createStore, type Ledger, type Store } from '@credly/ledger'
-import { CredlyError, type ProjectConfig, projectConfigSchema, toFieldErrors } from 'credly'
+import {
+  CredlyError,
+  type ProjectConfig,
+  projectConfigSchema,
+  toFieldErrors,
+} from 'credly/internal'
 
 /* What every credly command shares: options, the ledger and its project, output formats. */
 

@@ -1,4 +1,4 @@
-import { projectConfigSchema } from 'credly'
+import { projectConfigSchema } from 'credly/internal'
 import type { RouteDeps } from '../app.ts'
 import { defineRoute } from '../route.ts'
 import {

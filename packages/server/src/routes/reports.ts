@@ -1,4 +1,4 @@
-import { usageQuerySchema, usageReportSchema } from 'credly'
+import { usageQuerySchema, usageReportSchema } from 'credly/internal'
 import type { RouteDeps } from '../app.ts'
 import { defineRoute } from '../route.ts'
 

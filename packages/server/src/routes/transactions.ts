@@ -1,4 +1,8 @@
-import { listTransactionsQuerySchema, transactionPageSchema, transactionSchema } from 'credly'
+import {
+  listTransactionsQuerySchema,
+  transactionPageSchema,
+  transactionSchema,
+} from 'credly/internal'
 import type { RouteDeps } from '../app.ts'
 import { defineRoute } from '../route.ts'
 

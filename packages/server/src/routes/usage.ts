@@ -5,7 +5,7 @@ import {
   startUsageRequestSchema,
   startUsageResponseSchema,
   transactionSchema,
-} from 'credly'
+} from 'credly/internal'
 import type { RouteDeps } from '../app.ts'
 import { defineRoute } from '../route.ts'
 

@@ -10,7 +10,7 @@ import {
   listUsersQuerySchema,
   userPageSchema,
   userSchema,
-} from 'credly'
+} from 'credly/internal'
 import type { RouteDeps } from '../app.ts'
 import { sendProblem } from '../problems.ts'
 import { defineRoute } from '../route.ts'
