@@ -57,7 +57,8 @@ export function credly(options: CredlyExpressOptions = {}): RequestHandler {
     const feature =
       typeof options.featureIdentifier === 'function'
         ? options.featureIdentifier(req)
-        : (options.featureIdentifier ?? req.path)
+        : // Mounted at a path (app.use('/api', credly())), req.path is what follows the mount.
+          (options.featureIdentifier ?? `${req.baseUrl}${req.path}`)
     runWithRequestCredly(outcome, feature, () => next())
   }
 }
