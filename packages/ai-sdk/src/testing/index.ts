@@ -1,3 +1,4 @@
+export { localChatModel } from './local-chat-model.ts'
 export {
   adapterTestConfig,
   type MockStreamSettings,
