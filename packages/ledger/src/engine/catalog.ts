@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { pathToFileURL } from 'node:url'
 import {
   type ModelPrice,
   modelPriceSchema,
@@ -16,10 +17,7 @@ import { outOfRange } from '../money.ts'
  */
 
 type GenaiPrices = typeof import('@pydantic/genai-prices')
-type GenaiModelPrice =
-  Parameters<GenaiPrices['calcPrice']> extends [unknown, unknown, unknown?]
-    ? NonNullable<ReturnType<GenaiPrices['calcPrice']>>['model_price']
-    : never
+type GenaiModelPrice = NonNullable<ReturnType<GenaiPrices['calcPrice']>>['model_price']
 
 export const CATALOG_PACKAGE = '@pydantic/genai-prices'
 
@@ -38,7 +36,7 @@ function loadCatalog(): Promise<{ prices: GenaiPrices; name: string }> {
 function catalogVersion(): string {
   try {
     const entry = createRequire(import.meta.url).resolve(CATALOG_PACKAGE)
-    const manifest = new URL('../package.json', `file://${entry}`)
+    const manifest = new URL('../package.json', pathToFileURL(entry))
     return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version
   } catch {
     return 'unknown'
