@@ -30,9 +30,11 @@ export function createUnits(store: Store, clock: Clock) {
     userId: string,
     work: (book: Book, project: ProjectRow) => Promise<T>,
     tx: StoreWriter,
+    /** The transaction `work` reads first, which the store may fetch with the lock. */
+    transactionId?: string,
   ): Promise<{ result: T; user: UserRow; project: ProjectRow }> {
     const project = await loadProject(tx, projectId)
-    const user = await tx.lockUser(projectId, userId)
+    const user = await tx.lockUser(projectId, userId, { transactionId })
     if (!user) throw userNotFound(userId)
     const book = new Book(tx, project.config, user, clock.now())
     await settleDue(book)

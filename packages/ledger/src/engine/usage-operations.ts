@@ -70,6 +70,7 @@ export function usageOperations(
               return { ok: await settle(book, current, input, hash) }
             },
             tx,
+            transactionId,
           )
           return result
         },
@@ -111,6 +112,7 @@ export function usageOperations(
               return { ok: toTransaction(extended) }
             },
             tx,
+            input.transaction_id,
           )
           return result
         },

@@ -238,8 +238,16 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
   // The spendable buckets of the user just locked, read right after the lock in its round trip;
   // used once, by the next listSpendableBuckets of that user, unless a bucket is written first.
   let lockedBuckets: { userRef: string; rows: SqlRow[] } | undefined
+  // Likewise the transaction the caller named to lockUser, unless a transaction is written first.
+  let lockedTransaction: { id: string; row: SqlRow | undefined } | undefined
   return {
     ...reader,
+    async getTransaction(projectId, id) {
+      const prefetched = lockedTransaction?.id === id ? lockedTransaction : undefined
+      lockedTransaction = undefined
+      if (!prefetched) return reader.getTransaction(projectId, id)
+      return prefetched.row && toTransactionRow(prefetched.row)
+    },
     async listSpendableBuckets(userRef) {
       const prefetched = lockedBuckets?.userRef === userRef ? lockedBuckets.rows : undefined
       lockedBuckets = undefined
@@ -250,7 +258,7 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
       if (!projects.has(id)) projects.set(id, await reader.getProject(id))
       return projects.get(id)
     },
-    async lockUser(projectId, userId) {
+    async lockUser(projectId, userId, lockOptions = {}) {
       const lock: [string, SqlValue[]] = [
         `SELECT * FROM users WHERE project_id = ? AND user_id = ? AND deleted_at IS NULL${options.lockUserSuffix}`,
         [projectId, userId],
@@ -261,7 +269,8 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
       }
       // The buckets in the same round trip, read by a statement of their own after the lock is
       // held, so they are as current as a separate read would be.
-      const [users, buckets] = await db.batch([
+      const transactionId = lockOptions.transactionId
+      const [users, buckets, transactions] = await db.batch([
         lock,
         [
           `SELECT buckets.* FROM buckets JOIN users ON users.ref = buckets.user_ref
@@ -269,9 +278,19 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
              AND buckets.remaining > 0`,
           [projectId, userId],
         ],
+        ...(transactionId === undefined
+          ? []
+          : [
+              [
+                'SELECT * FROM transactions WHERE project_id = ? AND id = ?',
+                [projectId, transactionId],
+              ] as [string, SqlValue[]],
+            ]),
       ])
       const row = users?.[0]
       if (row) lockedBuckets = { userRef: row.ref as string, rows: buckets ?? [] }
+      if (row && transactionId !== undefined)
+        lockedTransaction = { id: transactionId, row: transactions?.[0] }
       return row && toUserRow(row)
     },
     async insertProject(row) {
@@ -353,6 +372,7 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
       await write(db, 'UPDATE buckets SET remaining = ? WHERE id = ?', [remaining, id])
     },
     async insertTransaction(row) {
+      lockedTransaction = undefined
       await write(
         db,
         `INSERT INTO transactions (${TRANSACTION_COLUMNS.join(', ')})
@@ -361,6 +381,7 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
       )
     },
     async updateTransaction(row) {
+      lockedTransaction = undefined
       const [id, ...rest] = transactionValues(row)
       await write(
         db,

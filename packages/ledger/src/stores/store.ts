@@ -266,7 +266,12 @@ export interface StoreWriter extends StoreReader {
    * The live user with this app id, locked against other writers until the unit commits
    * (`SELECT ... FOR UPDATE` on PostgreSQL; SQLite's write lock already covers it).
    */
-  lockUser(projectId: string, userId: string): Promise<UserRow | undefined>
+  lockUser(
+    projectId: string,
+    userId: string,
+    /** A transaction the caller reads next under the lock: a store may fetch it with the lock. */
+    options?: { transactionId?: string },
+  ): Promise<UserRow | undefined>
   insertProject(row: ProjectRow): Promise<void>
   updateProjectConfig(id: string, config: ProjectConfig): Promise<void>
   /** Inserts a user; false if a live user with that app id exists already. */
