@@ -33,8 +33,9 @@ export function createUnits(store: Store, clock: Clock) {
     /** The transaction `work` reads first, which the store may fetch with the lock. */
     transactionId?: string,
   ): Promise<{ result: T; user: UserRow; project: ProjectRow }> {
-    const project = await loadProject(tx, projectId)
+    // The lock first: a store may read the project (and the user's buckets) in its round trip.
     const user = await tx.lockUser(projectId, userId, { transactionId })
+    const project = await loadProject(tx, projectId)
     if (!user) throw userNotFound(userId)
     const book = new Book(tx, project.config, user, clock.now())
     await settleDue(book)

@@ -267,10 +267,11 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
         const [row] = await db.all(...lock)
         return row && toUserRow(row)
       }
-      // The buckets in the same round trip, read by a statement of their own after the lock is
-      // held, so they are as current as a separate read would be.
+      // What the caller reads next comes in the lock's round trip, each by a statement of its own
+      // after the lock is held (as current as a separate read would be): the user's buckets, the
+      // project, the transaction named.
       const transactionId = lockOptions.transactionId
-      const [users, buckets, transactions] = await db.batch([
+      const statements: Array<[string, SqlValue[]]> = [
         lock,
         [
           `SELECT buckets.* FROM buckets JOIN users ON users.ref = buckets.user_ref
@@ -278,19 +279,28 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
              AND buckets.remaining > 0`,
           [projectId, userId],
         ],
-        ...(transactionId === undefined
-          ? []
-          : [
-              [
-                'SELECT * FROM transactions WHERE project_id = ? AND id = ?',
-                [projectId, transactionId],
-              ] as [string, SqlValue[]],
-            ]),
-      ])
-      const row = users?.[0]
-      if (row) lockedBuckets = { userRef: row.ref as string, rows: buckets ?? [] }
+      ]
+      // The project too, unless this transaction has it (or has written one).
+      const projectAt =
+        !projectsWritten && !projects.has(projectId)
+          ? statements.push(['SELECT * FROM projects WHERE id = ?', [projectId]]) - 1
+          : -1
+      const transactionAt =
+        transactionId === undefined
+          ? -1
+          : statements.push([
+              'SELECT * FROM transactions WHERE project_id = ? AND id = ?',
+              [projectId, transactionId],
+            ]) - 1
+      const results = await db.batch(statements)
+      if (projectAt >= 0) {
+        const projectRow = results[projectAt]?.[0]
+        projects.set(projectId, projectRow && toProjectRow(projectRow))
+      }
+      const row = results[0]?.[0]
+      if (row) lockedBuckets = { userRef: row.ref as string, rows: results[1] ?? [] }
       if (row && transactionId !== undefined)
-        lockedTransaction = { id: transactionId, row: transactions?.[0] }
+        lockedTransaction = { id: transactionId, row: results[transactionAt]?.[0] }
       return row && toUserRow(row)
     },
     async insertProject(row) {
