@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { OpenAICompatibleServer } from '@credly/ai-sdk/testing'
 import { createTestServer, type TestServer } from '@credly/server/testing'
+import { launchChromium } from '@credly-test/browser'
 import {
   abortStreamAfter,
   assertInsufficientCredits,
@@ -231,4 +232,33 @@ describe('examples/next-app under next start', () => {
       balance: 4,
     })
   })
+
+  it('the page streams an answer in a real browser and shows the credits left; out of credits it says why', async () => {
+    const browser = await launchChromium()
+    try {
+      const page = await browser.newPage()
+      openai.reply({
+        kind: 'stream',
+        chunks: ['Hi ', 'from ', 'the page'],
+        usage: { prompt: 40, completion: 10 },
+      })
+      await page.goto(`${baseUrl}/?user=page-user`)
+      await page.getByTestId('balance').filter({ hasText: '1' }).waitFor()
+      await page.getByRole('button', { name: 'Send' }).click()
+      await page.getByTestId('answer').filter({ hasText: 'Hi from the page' }).waitFor()
+      // 40 * 2.5 + 10 * 10 micro-credits: 0.0002 of the free tier's 1 credit.
+      await page.getByTestId('balance').filter({ hasText: '0.9998' }).waitFor()
+      expect(await transactionsOf('page-user')).toMatchObject([
+        { status: 'completed', credits_used: 0.0002 },
+      ])
+
+      await credly.ledger.createUser(credly.projectId, { user_id: 'page-broke', tier_id: 'empty' })
+      await page.goto(`${baseUrl}/?user=page-broke`)
+      await page.getByTestId('balance').filter({ hasText: '0' }).waitFor()
+      await page.getByRole('button', { name: 'Send' }).click()
+      expect(await page.getByTestId('error').textContent()).toContain('credits')
+    } finally {
+      await browser.close()
+    }
+  }, 900_000)
 })

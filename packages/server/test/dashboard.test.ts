@@ -1,6 +1,6 @@
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync } from 'node:fs'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import { mkdirSync } from 'node:fs'
+import { launchChromium } from '@credly-test/browser'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createTestServer, type TestServer } from '../src/testing/index.ts'
 
@@ -10,7 +10,6 @@ import { createTestServer, type TestServer } from '../src/testing/index.ts'
  * run as root on these machines), so a fresh machine passes. Each page is photographed (the
  * pictures in docs/dashboard.md come from here).
  */
-const CHROMIUM = '/usr/bin/chromium'
 // Into .test-results/dashboard/ on every run; CREDLY_SCREENSHOTS=docs refreshes the docs' copies.
 const shots = new URL(
   process.env.CREDLY_SCREENSHOTS === 'docs'
@@ -19,34 +18,12 @@ const shots = new URL(
   import.meta.url,
 ).pathname
 
-function ensureChromium(): void {
-  if (existsSync(CHROMIUM)) return
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
-  execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore', env, timeout: 300_000 })
-  execFileSync('apt-get', ['install', '-y', '-qq', 'chromium'], {
-    stdio: 'ignore',
-    env,
-    timeout: 600_000,
-  })
-}
-
 let browser: Browser
 let server: TestServer
 let page: Page
 beforeAll(async () => {
-  ensureChromium()
   mkdirSync(shots, { recursive: true })
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  })
+  browser = await launchChromium()
 }, 900_000)
 afterAll(async () => {
   await browser?.close()
