@@ -1,5 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs'
-import { freezeModelPrices, type Ledger, listModelPrices, type PricedModel } from '@credly/ledger'
+import {
+  freezeModelPrices,
+  type Ledger,
+  listModelPrices,
+  type PricedModel,
+  type Project,
+} from '@credly/ledger'
 import type { ProjectConfig } from 'credly'
 import { PRICE_HEADINGS, priceRow } from '../price-table.ts'
 import {
@@ -93,8 +99,7 @@ async function freeze(
   }
   return withProject(values, async (ledger, projectId) => {
     const project = await ledger.getProject(projectId)
-    const models =
-      named.length > 0 ? toFreeze(named, values) : await meteredModels(ledger, projectId)
+    const models = named.length > 0 ? toFreeze(named, values) : await meteredModels(ledger, project)
     const { config, frozen } = await freezeModelPrices(project.config, models)
     if (frozen.length > 0) await ledger.updateProjectConfig(projectId, config as ProjectConfig)
     report(frozen, `project ${projectId}`)
@@ -112,16 +117,14 @@ const toFreeze = (named: string[], values: { provider?: string }) =>
 /** Every model the project metered with a catalog price, with the provider it was priced as. */
 async function meteredModels(
   ledger: Ledger,
-  projectId: string,
+  project: Project,
 ): Promise<Array<{ model: string; provider: string }>> {
-  const usage = await ledger.getUsage(projectId, {
-    from: '1970-01-01T00:00:00Z',
-    group_by: 'model',
-  })
+  // From the project's creation: a range from 1970 would have the report total 20,000 empty days.
+  const usage = await ledger.getUsage(project.id, { from: project.created_at, group_by: 'model' })
   const models: Array<{ model: string; provider: string }> = []
   for (const { model } of usage.data) {
     if (!model) continue
-    const [latest] = (await ledger.listTransactions(projectId, { model, limit: 1 })).data
+    const [latest] = (await ledger.listTransactions(project.id, { model, limit: 1 })).data
     if (latest?.price_source?.from === 'catalog')
       models.push({ model, provider: latest.price_source.provider })
   }
