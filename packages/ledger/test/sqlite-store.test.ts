@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { promisify } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { DAY_MS, WEEK_MS, weekStart } from '../src/calendar.ts'
 import { createLedger, createSqliteStore, type Ledger, type Store } from '../src/index.ts'
 import { testConfig } from '../src/testing/index.ts'
 
@@ -42,6 +43,8 @@ describe('SQLite store', () => {
   it('adds up a usage report exactly even past 2^63 micro-credits, where SQLite SUM overflows', async () => {
     // 1,100 calls at 2^53 - 1 micro-credits each: about 9.9e18, past a 64-bit integer's 9.2e18.
     // No ledger call charges that much; rows written directly stand for a project's long life.
+    // Half a minute ago, half on two days of the week before last: each day's sums fit 64 bits,
+    // that week's do not.
     const raw = new DatabaseSync(path)
     const user = raw.prepare("SELECT ref FROM users WHERE user_id = 'ann'").get() as { ref: string }
     const insert = raw.prepare(
@@ -50,18 +53,34 @@ describe('SQLite store', () => {
        VALUES (?, ?, ?, 'ann', 'limited', 'unit', 'completed', ?, ?, '{}', 0, ?, '[]', ?)`,
     )
     const big = Number.MAX_SAFE_INTEGER
-    const at = Date.now() - 60_000
+    const now = Date.now()
+    const week = weekStart(now) - 2 * WEEK_MS
     raw.exec('BEGIN')
     for (let i = 0; i < 1100; i++)
-      insert.run(`txn_big_${i}`, projectId, user.ref, big, big, at, big)
+      insert.run(`txn_big_${i}`, projectId, user.ref, big, big, now - 60_000, big)
+    for (let i = 0; i < 1100; i++) {
+      const at = week + (i % 2 === 0 ? 1 : 2) * DAY_MS
+      insert.run(`txn_old_${i}`, projectId, user.ref, big, big, at, big)
+    }
     raw.exec('COMMIT')
     raw.close()
-    const report = await ledger.getUsage(projectId, {})
     const expected = BigInt(big) * 1100n
-    expect(report.totals.calls).toBe(1100)
+    const recent = await ledger.getUsage(projectId, { from: new Date(now - DAY_MS).toISOString() })
+    expect(recent.totals.calls).toBe(1100)
     // Exact in BigInt; a sum past 2^53 micro-credits is reported in whole credits.
-    expect(report.totals.credits_charged).toBe(Number(expected / 1_000_000n))
-    expect(report.totals.tokens.output).toBe(Number(expected))
+    expect(recent.totals.credits_charged).toBe(Number(expected / 1_000_000n))
+    expect(recent.totals.tokens.output).toBe(Number(expected))
+    // By user over the whole weeks: the days are summarized, the week is not (read call by call).
+    const range = { from: new Date(week).toISOString(), to: new Date(week + WEEK_MS).toISOString() }
+    for (let i = 0; i < 2; i++) {
+      const byUser = await ledger.getUsage(projectId, { ...range, group_by: ['user'] })
+      expect(byUser.data.map(({ user_id, calls }) => [user_id, calls])).toEqual([['ann', 1100]])
+      expect(byUser.totals.credits_charged).toBe(Number(expected / 1_000_000n))
+      expect(byUser.totals.tokens.output).toBe(Number(expected))
+    }
+    expect(
+      await store.write((tx) => tx.summarizeUsageDays(projectId, week, week + WEEK_MS)),
+    ).toEqual({ days: 0, weeks: 0 })
   })
 
   it('creates the database, its WAL and its shared memory readable by their owner only', async () => {

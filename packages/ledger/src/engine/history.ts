@@ -4,13 +4,11 @@ import {
   parseOrThrow,
   transactionIdSchema,
 } from 'credly/internal'
+import { WEEK_MS as WEEK } from '../calendar.ts'
 import type { TransactionRow } from '../stores/store.ts'
 import type { Ledger } from './ledger.ts'
 import { badCursor, transactionNotFound, type Units } from './units.ts'
 import { daysToSummarize, usageReport } from './usage-report.ts'
-
-const WEEK = 7 * 86_400_000
-
 import { decodeCursor, encodeCursor, toTransaction } from './wire.ts'
 
 /** What happened: transactions, one or a page, and usage reports. */
@@ -79,8 +77,8 @@ export function historyOperations(
     async getUsage(projectId, query = {}) {
       const now = clock.now()
       await store.read((tx) => loadProject(tx, projectId))
-      // Days that ended are summarized once, a week per write, so a long report adds up days
-      // and no write waits long behind it.
+      // Days that ended are summarized once (and, for a report by user, their weeks), a week
+      // per write, so a long report adds up totals and no write waits long behind it.
       const days = daysToSummarize(query, now)
       for (let from = days.from; from < days.to; from += WEEK) {
         const to = Math.min(days.to, from + WEEK)

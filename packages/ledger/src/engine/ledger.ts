@@ -110,11 +110,12 @@ export interface Ledger {
   /**
    * Does ahead of time what every access does lazily: expires reservations and grants and
    * applies refills for users that are due, forgets old idempotency keys, and writes the usage
-   * totals of the past week's ended days (so no report pays for them). Returns how many of each.
+   * totals of the past week's ended days and of the last whole week per user (so no report pays
+   * for them). Returns how many of each.
    */
   sweep(options?: {
     limit?: number
-  }): Promise<{ users: number; idempotency_keys: number; usage_days: number }>
+  }): Promise<{ users: number; idempotency_keys: number; usage_days: number; usage_weeks: number }>
   /**
    * Runs `sweep()` every `intervalMs` until the returned function is called. Optional: every
    * read and write brings its user up to date anyway. @default intervalMs 60000

@@ -1,8 +1,7 @@
+import { WEEK_MS as WEEK, weekStart } from '../calendar.ts'
 import type { Ledger } from './ledger.ts'
 import { type Units, userBatchKey } from './units.ts'
 import { daysToSummarize } from './usage-report.ts'
-
-const WEEK = 7 * 86_400_000
 
 /** Settling what fell due ahead of time (every access does it lazily anyway). */
 export function sweeperOperations(
@@ -22,18 +21,26 @@ export function sweeperOperations(
         ),
       )
       const keys = await store.write((tx) => tx.pruneIdempotency(clock.now() - idempotencyTtlMs))
-      // The past week's days that ended, as a report over them would write their totals.
+      // The past week's days that ended, as a report over them would write their totals, and
+      // the user totals of the last whole week once its days are.
       const days = daysToSummarize(
-        { from: new Date(clock.now() - WEEK).toISOString() },
+        { from: new Date(weekStart(clock.now() - WEEK)).toISOString() },
         clock.now(),
       )
-      let usageDays = 0
+      const usage = { days: 0, weeks: 0 }
       for (const project of await store.read((tx) => tx.listProjects())) {
-        usageDays += await store.write((tx) =>
+        const summarized = await store.write((tx) =>
           tx.summarizeUsageDays(project.id, days.from, days.to),
         )
+        usage.days += summarized.days
+        usage.weeks += summarized.weeks
       }
-      return { users: due.length, idempotency_keys: keys, usage_days: usageDays }
+      return {
+        users: due.length,
+        idempotency_keys: keys,
+        usage_days: usage.days,
+        usage_weeks: usage.weeks,
+      }
     },
 
     startSweeper(sweeperOptions = {}) {

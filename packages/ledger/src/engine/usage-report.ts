@@ -9,10 +9,10 @@ import {
   usageGroupField,
   usageQuerySchema,
 } from 'credly/internal'
+import { DAY_MS as DAY, WEEK_MS as WEEK, weekStart } from '../calendar.ts'
 import { sumToCredits as credits } from '../money.ts'
 import type { StoreReader, UsageSums } from '../stores/store.ts'
 
-const DAY = 86_400_000
 const HOUR = 3_600_000
 
 /**
@@ -66,18 +66,23 @@ function parseUsageQuery(query: UsageQuery, now: number) {
 }
 
 /**
- * The whole days of a report that day totals can serve and that can no longer change (they
- * ended an hour ago or more, so no server's clock still writes into them): empty for a report
- * by user or by hour, which totals do not keep.
+ * The whole days of a report that totals can serve and that can no longer change (they ended an
+ * hour ago or more, so no server's clock still writes into them): for a report by user alone,
+ * the days of its whole weeks (week totals keep only the user); empty for a report of one user
+ * (its index reads it quickly) or by hour (no totals keep hours).
  */
 export function daysToSummarize(query: UsageQuery, now: number): { from: number; to: number } {
   const { input, from, to, groupBy } = parseUsageQuery(query, now)
-  if (input.user_id !== undefined || groupBy.includes('user') || groupBy.includes('hour'))
-    return { from: 0, to: 0 }
-  return {
-    from: Math.ceil(from / DAY) * DAY,
-    to: Math.floor(Math.min(to, now - HOUR) / DAY) * DAY,
+  const end = Math.min(to, now - HOUR)
+  if (input.user_id !== undefined || groupBy.includes('hour')) return { from: 0, to: 0 }
+  if (groupBy.includes('user')) {
+    const byUserAlone =
+      groupBy.length === 1 && input.model === undefined && input.feature_identifier === undefined
+    if (!byUserAlone) return { from: 0, to: 0 }
+    const weeks = { from: weekStart(from + WEEK - 1), to: weekStart(end) }
+    return weeks.from < weeks.to ? weeks : { from: 0, to: 0 }
   }
+  return { from: Math.ceil(from / DAY) * DAY, to: Math.floor(end / DAY) * DAY }
 }
 
 function toGroup(sums: UsageSums, groupBy: UsageDimension[]): UsageGroup {

@@ -1,4 +1,5 @@
 import type { UsageDimension } from 'credly'
+import { DAY_MS, WEEK_MS, weekStart } from '../calendar.ts'
 import { MAX_MICRO } from '../money.ts'
 import type {
   ApiKeyRow,
@@ -413,7 +414,8 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
       )
       const missing: number[] = []
       for (let day = from; day < to; day += DAY_MS) if (!done.has(day)) missing.push(day)
-      if (missing.length === 0) return 0
+      if (missing.length === 0)
+        return { days: 0, weeks: await summarizeUserWeeks(db, projectId, from, to) }
       // A day with a pending call may still change; it is read call by call until it has none.
       const open = new Set(
         (
@@ -445,7 +447,7 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
         await db.run('INSERT INTO usage_days (project_id, day) VALUES (?, ?)', [projectId, day])
         summarized++
       }
-      return summarized
+      return { days: summarized, weeks: await summarizeUserWeeks(db, projectId, from, to) }
     },
     async insertRefusal(row) {
       await write(
@@ -711,7 +713,10 @@ type ExactSum = {
   read(row: SqlRow, alias: string): bigint
 }
 
-const bigintOf = (value: unknown) => BigInt(String(value ?? '0').replace(/\.0*$/, ''))
+const bigintOf = (value: unknown) => {
+  const text = String(value ?? '0')
+  return BigInt(text.includes('.') ? text.replace(/\.0*$/, '') : text)
+}
 
 /**
  * A plain SUM, read as text (exact past 2^53). PostgreSQL sums BIGINTs into NUMERIC, which cannot
@@ -735,11 +740,9 @@ const splitSum: ExactSum = {
     bigintOf(row[`${alias}_whole`]) * 1_000_000n + bigintOf(row[`${alias}_part`]),
 }
 
-const DAY_MS = 86_400_000
-
 const TOKEN_FIGURES = ['input', 'cached_input', 'cache_write', 'output', 'reasoning'] as const
 
-/** Each figure of a report (its alias) as SQL over `transactions`, and its `usage_day_totals` column. */
+/** Each figure of a report (its alias) as SQL over `transactions`, and its column in the totals. */
 const FIGURES: Array<[alias: string, overCalls: string, totalsColumn: string]> = [
   ['charged', 'used', 'charged'],
   [
@@ -755,9 +758,9 @@ const FIGURES: Array<[alias: string, overCalls: string, totalsColumn: string]> =
 ]
 
 /**
- * Adds up a project's usage: calls from the day totals where whole days are summarized (see
- * `summarizeUsageDays`), from the transactions themselves for the rest of the range, and refused
- * starts from their table.
+ * Adds up a project's usage: calls from the day or user-week totals where whole periods are
+ * summarized (see `summarizeUsageDays`), from the transactions themselves for the rest of the
+ * range, and refused starts from their table.
  */
 async function usageReport(db: SqlExecutor, query: UsageSumsQuery): Promise<UsageSums[]> {
   const dimensions = query.group_by
@@ -784,25 +787,19 @@ async function usageReport(db: SqlExecutor, query: UsageSumsQuery): Promise<Usag
       : ` GROUP BY ${dimensions.map((dimension) => dimensionSql(dimension, time)).join(', ')}`
 
   const groups = new Map<string, UsageSums>()
+  const dimensionValue = (row: SqlRow, dimension: UsageDimension) => {
+    const value = row[`d_${dimension}`]
+    if (value === null || value === undefined) return null
+    return dimension === 'day' || dimension === 'hour' ? Number(value) : String(value)
+  }
   const groupOf = (row: SqlRow): UsageSums => {
-    const key = Object.fromEntries(
-      dimensions.map((dimension) => {
-        const value = row[`d_${dimension}`]
-        return [
-          dimension,
-          value === null || value === undefined
-            ? null
-            : dimension === 'day' || dimension === 'hour'
-              ? Number(value)
-              : String(value),
-        ]
-      }),
-    )
-    const id = JSON.stringify(key)
+    // A report by user alone has 10,000s of groups: its id is the value, not a JSON string.
+    const values = dimensions.map((dimension) => dimensionValue(row, dimension))
+    const id = values.length === 1 && values[0] !== null ? `=${values[0]}` : JSON.stringify(values)
     let group = groups.get(id)
     if (!group) {
       group = {
-        key,
+        key: Object.fromEntries(dimensions.map((dimension, i) => [dimension, values[i] ?? null])),
         calls: 0,
         charged: 0n,
         refunded: 0n,
@@ -826,34 +823,39 @@ async function usageReport(db: SqlExecutor, query: UsageSumsQuery): Promise<Usag
     }
   }
 
-  // Whole days already summarized, when the report can be read from day totals (they keep no
-  // user and no hour).
-  const byDay = query.user_id === undefined && !dimensions.some((d) => d === 'user' || d === 'hour')
-  const days = byDay
+  // Whole periods already summarized, where their totals can serve the report.
+  const summary = summaryFor(query)
+  const periods = summary
     ? (
         await db.all(
-          'SELECT day FROM usage_days WHERE project_id = ? AND day >= ? AND day <= ? ORDER BY day',
-          [query.project_id, query.from, query.to - DAY_MS],
+          `SELECT ${summary.column} AS start FROM ${summary.marks}
+           WHERE project_id = ? AND ${summary.column} >= ? AND ${summary.column} <= ?
+           ORDER BY ${summary.column}`,
+          [query.project_id, query.from, query.to - summary.span],
         )
-      ).map((row) => Number(row.day))
+      ).map((row) => Number(row.start))
     : []
-  if (days.length > 0) {
-    const totals = where('day', days[0] as number, (days.at(-1) as number) + DAY_MS)
+  if (summary && periods.length > 0) {
+    const totals = where(
+      summary.column,
+      periods[0] as number,
+      (periods.at(-1) as number) + summary.span,
+    )
     addCalls(
       await sumWithFallback((sum) =>
         db.all(
           `SELECT ${[
-            ...select('day'),
+            ...select(summary.column),
             'SUM(calls) AS calls',
             ...FIGURES.map(([alias, , column]) => sum.sql(column, alias)),
-          ].join(', ')} FROM usage_day_totals WHERE ${totals.sql}${groupBy('day')}`,
+          ].join(', ')} FROM ${summary.table} WHERE ${totals.sql}${groupBy(summary.column)}`,
           totals.params,
         ),
       ),
     )
   }
   // The rest of the range, read call by call.
-  for (const [from, to] of rangesBetween(query.from, query.to, days)) {
+  for (const [from, to] of rangesBetween(query.from, query.to, periods, summary?.span ?? 0)) {
     const calls = where('created_at', from, to)
     addCalls(
       await sumWithFallback((sum) =>
@@ -888,6 +890,77 @@ async function usageReport(db: SqlExecutor, query: UsageSumsQuery): Promise<Usag
 }
 
 /**
+ * Writes the per-user totals of each week touching [from, to) whose seven days are summarized
+ * (so nothing in it can change) and that has none yet; resolves to how many it wrote.
+ */
+async function summarizeUserWeeks(
+  db: SqlExecutor,
+  projectId: string,
+  from: number,
+  to: number,
+): Promise<number> {
+  const first = weekStart(from)
+  const end = weekStart(to - 1) + WEEK_MS
+  const daysDone = new Map<number, number>()
+  for (const row of await db.all(
+    'SELECT day FROM usage_days WHERE project_id = ? AND day >= ? AND day < ?',
+    [projectId, first, end],
+  )) {
+    const week = weekStart(Number(row.day))
+    daysDone.set(week, (daysDone.get(week) ?? 0) + 1)
+  }
+  const weeksDone = new Set(
+    (
+      await db.all(
+        'SELECT week FROM usage_user_weeks WHERE project_id = ? AND week >= ? AND week < ?',
+        [projectId, first, end],
+      )
+    ).map((row) => Number(row.week)),
+  )
+  let summarized = 0
+  for (let week = first; week < end; week += WEEK_MS) {
+    if (daysDone.get(week) !== 7 || weeksDone.has(week)) continue
+    if (!(await sumsFitInt64(db, projectId, week, week + WEEK_MS))) continue
+    await db.run(
+      `INSERT INTO usage_user_week_totals (project_id, week, user_id, calls,
+           ${FIGURES.map(([, , column]) => column).join(', ')})
+         SELECT ?, ?, user_id, COUNT(*), ${FIGURES.map(([, expression]) => `SUM(${expression})`).join(', ')}
+         FROM transactions WHERE project_id = ? AND created_at >= ? AND created_at < ?
+         GROUP BY user_id`,
+      [projectId, week, projectId, week, week + WEEK_MS],
+    )
+    await db.run('INSERT INTO usage_user_weeks (project_id, week) VALUES (?, ?)', [projectId, week])
+    summarized++
+  }
+  return summarized
+}
+
+/**
+ * Whether a time range's project-wide sums fit 64-bit integers (then so does every user's share,
+ * as every figure is positive): per-user week totals are kept in 64 bits.
+ */
+async function sumsFitInt64(
+  db: SqlExecutor,
+  projectId: string,
+  from: number,
+  to: number,
+): Promise<boolean> {
+  try {
+    const [row = {}] = await db.all(
+      `SELECT ${FIGURES.map(([alias, expression]) => plainSum.sql(expression, alias)).join(', ')}
+       FROM transactions WHERE project_id = ? AND created_at >= ? AND created_at < ?`,
+      [projectId, from, to],
+    )
+    return FIGURES.every(([alias]) => plainSum.read(row, alias) <= INT64_MAX)
+  } catch (error) {
+    if (/integer overflow/i.test((error as Error).message)) return false
+    throw error
+  }
+}
+
+const INT64_MAX = 2n ** 63n - 1n
+
+/**
  * Runs a query of sums with plain SUMs, and again with split ones if SQLite's integer SUM
  * overflowed; resolves to the rows and the sum they were read with.
  */
@@ -902,13 +975,38 @@ async function sumWithFallback(
   }
 }
 
-/** The parts of [from, to) outside the given whole days (sorted day starts). */
-function rangesBetween(from: number, to: number, days: number[]): Array<[number, number]> {
+/**
+ * The totals that can serve a report, if any: day totals keep model, feature and tier (no user,
+ * no hour); week totals keep only the user, for a report by user alone.
+ */
+function summaryFor(query: UsageSumsQuery) {
+  const dimensions = query.group_by
+  if (query.user_id !== undefined) return undefined
+  if (!dimensions.some((dimension) => dimension === 'user' || dimension === 'hour'))
+    return { marks: 'usage_days', table: 'usage_day_totals', column: 'day', span: DAY_MS }
+  const filtered = query.model !== undefined || query.feature_identifier !== undefined
+  if (!filtered && dimensions.length === 1 && dimensions[0] === 'user')
+    return {
+      marks: 'usage_user_weeks',
+      table: 'usage_user_week_totals',
+      column: 'week',
+      span: WEEK_MS,
+    }
+  return undefined
+}
+
+/** The parts of [from, to) outside the given whole periods (sorted starts) of `span` ms. */
+function rangesBetween(
+  from: number,
+  to: number,
+  periods: number[],
+  span: number,
+): Array<[number, number]> {
   const ranges: Array<[number, number]> = []
   let cursor = from
-  for (const day of days) {
-    if (day > cursor) ranges.push([cursor, day])
-    cursor = Math.max(cursor, day + DAY_MS)
+  for (const start of periods) {
+    if (start > cursor) ranges.push([cursor, start])
+    cursor = Math.max(cursor, start + span)
   }
   if (cursor < to) ranges.push([cursor, to])
   return ranges

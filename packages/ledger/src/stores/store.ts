@@ -283,10 +283,16 @@ export interface StoreWriter extends StoreReader {
   insertRefusal(row: RefusalRow): Promise<void>
   /**
    * Writes the usage totals of each whole UTC day in [from, to) (day starts) that has none yet and
-   * no pending call, so reports add up days; resolves to how many days it summarized. Only days
-   * that can no longer change are given: the caller passes days that ended.
+   * no pending call, so reports add up days, then the per-user totals of each week (Monday to
+   * Monday, UTC) touching the range whose seven days are all summarized; resolves to how many
+   * days and weeks it summarized. Only days that can no longer change are given: the caller
+   * passes days that ended.
    */
-  summarizeUsageDays(projectId: string, from: number, to: number): Promise<number>
+  summarizeUsageDays(
+    projectId: string,
+    from: number,
+    to: number,
+  ): Promise<{ days: number; weeks: number }>
   updateTransaction(row: TransactionRow): Promise<void>
   appendJournal(entries: JournalEntryInput[]): Promise<void>
   putIdempotency(row: IdempotencyRow): Promise<void>

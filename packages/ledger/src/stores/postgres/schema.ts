@@ -177,4 +177,29 @@ export const migrations: string[] = [
   );
   CREATE INDEX usage_day_totals_day ON usage_day_totals (project_id, day);
   `,
+  // Usage reports by user: each past week's totals per user (weeks start on Monday, UTC), written
+  // once all seven days are summarized, so a report by user over months adds up weeks.
+  // usage_user_weeks marks the weeks done. BIGINT sums: PostgreSQL adds them up several times
+  // faster than NUMERIC, and a week that would pass them is left to be read call by call.
+  `
+  CREATE TABLE usage_user_weeks (
+    project_id TEXT NOT NULL,
+    week BIGINT NOT NULL,
+    PRIMARY KEY (project_id, week)
+  );
+  CREATE TABLE usage_user_week_totals (
+    project_id TEXT NOT NULL,
+    week BIGINT NOT NULL,
+    user_id TEXT NOT NULL,
+    calls BIGINT NOT NULL,
+    charged BIGINT NOT NULL,
+    refunded BIGINT NOT NULL,
+    input_tokens BIGINT NOT NULL,
+    cached_input_tokens BIGINT NOT NULL,
+    cache_write_tokens BIGINT NOT NULL,
+    output_tokens BIGINT NOT NULL,
+    reasoning_tokens BIGINT NOT NULL,
+    PRIMARY KEY (project_id, week, user_id)
+  );
+  `,
 ]

@@ -177,4 +177,28 @@ export const migrations: string[] = [
   ) STRICT;
   CREATE INDEX usage_day_totals_day ON usage_day_totals (project_id, day);
   `,
+  // Usage reports by user: each past week's totals per user (weeks start on Monday, UTC), written
+  // once all seven days are summarized, so a report by user over months adds up weeks.
+  // usage_user_weeks marks the weeks done.
+  `
+  CREATE TABLE usage_user_weeks (
+    project_id TEXT NOT NULL,
+    week INTEGER NOT NULL,
+    PRIMARY KEY (project_id, week)
+  ) STRICT, WITHOUT ROWID;
+  CREATE TABLE usage_user_week_totals (
+    project_id TEXT NOT NULL,
+    week INTEGER NOT NULL,
+    user_id TEXT NOT NULL,
+    calls INTEGER NOT NULL,
+    charged INTEGER NOT NULL,
+    refunded INTEGER NOT NULL,
+    input_tokens INTEGER NOT NULL,
+    cached_input_tokens INTEGER NOT NULL,
+    cache_write_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    reasoning_tokens INTEGER NOT NULL,
+    PRIMARY KEY (project_id, week, user_id)
+  ) STRICT, WITHOUT ROWID;
+  `,
 ]

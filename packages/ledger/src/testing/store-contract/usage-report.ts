@@ -218,6 +218,72 @@ export function usageReportSuite(factory: StoreFactory): void {
       )
     })
 
+    it('adds up a report by user from whole weeks of per-user totals, exactly as call by call', async () => {
+      const { ledger, projectId, store } = h
+      const pending = (
+        await ledger.listTransactions(projectId, { status: 'pending', user_id: 'ann' })
+      ).data[0]
+      await ledger.completeUsage(projectId, {
+        transaction_id: pending?.id as string,
+        success: true,
+        finalized_tokens: { output_tokens: 2 },
+      })
+      // Three more weeks (2026-02-02 is a Monday): a call a day each.
+      for (let day = 1; day <= 21; day++) {
+        h.clock.advance(DAY)
+        for (const [user, tokens] of [
+          ['ann', (day % 3) + 1],
+          ['bob', 1],
+        ] as const) {
+          const call = await ledger.startUsage(projectId, {
+            user_id: user,
+            model: 'unit',
+            provisional_tokens: { output_tokens: tokens },
+          })
+          await ledger.completeUsage(projectId, {
+            transaction_id: call.transaction_id as string,
+            success: true,
+            finalized_tokens: { output_tokens: tokens },
+          })
+        }
+      }
+      h.clock.advance(2 * DAY)
+      // Mid-week to mid-week: the whole weeks from totals, the ends call by call.
+      const range = { from: '2026-01-29T06:00:00.000Z', to: '2026-02-25T18:00:00.000Z' }
+      const oneUser = async (user_id: string) =>
+        (await ledger.getUsage(projectId, { ...range, user_id })).totals
+      const byUser = await ledger.getUsage(projectId, { ...range, group_by: ['user'] })
+      expect(byUser.data.map(({ user_id, calls }) => [user_id, calls])).toEqual([
+        ['ann', 24],
+        ['bob', 22],
+      ])
+      for (const { user_id, ...figures } of byUser.data)
+        expect({ ...figures, refusals: undefined }).toEqual({
+          ...(await oneUser(user_id as string)),
+          refusals: undefined,
+        })
+      // Its whole weeks (Monday 2026-02-02 to Monday 2026-02-23) are summarized, once.
+      const weeks = {
+        from: Date.parse('2026-02-02T00:00:00.000Z'),
+        to: Date.parse('2026-02-23T00:00:00.000Z'),
+      }
+      expect(
+        await store.write((tx) => tx.summarizeUsageDays(projectId, weeks.from, weeks.to)),
+      ).toEqual({ days: 0, weeks: 0 })
+      // And read from: a call of bob's (2026-02-19) changed behind the ledger's back moves the
+      // report read call by call, not the one by user.
+      const call = (await ledger.listTransactions(projectId, { user_id: 'bob', limit: 5 })).data[3]
+      const row = await store.read((tx) => tx.getTransaction(projectId, call?.id as string))
+      if (!row) throw new Error('no transaction')
+      const bob = byUser.data[1]?.credits_charged as number
+      await store.write((tx) => tx.updateTransaction({ ...row, used: row.used + 1_000_000 }))
+      const tampered = await ledger.getUsage(projectId, { ...range, group_by: ['user'] })
+      const readCallByCall = (await oneUser('bob')).credits_charged
+      await store.write((tx) => tx.updateTransaction(row))
+      expect(readCallByCall).toBe(bob + 1)
+      expect(tampered.data).toEqual(byUser.data)
+    })
+
     it('defaults to the last 30 days, and refuses an empty range', async () => {
       const report = await h.ledger.getUsage(h.projectId)
       expect(Date.parse(report.to)).toBe(h.clock.now() + 1)
