@@ -123,6 +123,32 @@ describe('the docs', () => {
       rmSync(app.dir, { recursive: true, force: true })
   })
 
+  /** A packed package's tarball, by the start of its file name (`credly-ledger-`). */
+  const tarball = (prefix: string) =>
+    `file:${join(
+      app.dir,
+      'tarballs',
+      readdirSync(join(app.dir, 'tarballs')).find((name) => name.startsWith(prefix)) as string,
+    )}`
+  /** Another app outside the workspace, with only these dependencies, removed after the test. */
+  async function smallApp(prefix: string, dependencies: Record<string, string>): Promise<string> {
+    const dir = mkdtempSync(join(tmpdir(), prefix))
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({ private: true, type: 'module', dependencies }),
+    )
+    await run(
+      'npm',
+      ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'],
+      {
+        cwd: dir,
+        timeout: 180_000,
+      },
+    )
+    return dir
+  }
+
   it('packs what runs, its types, a README and the LICENSE; no build info, tests or snapshots', async () => {
     const tarballs = readdirSync(join(app.dir, 'tarballs'))
     expect(tarballs).toHaveLength(publishedPackages.length)
@@ -146,60 +172,17 @@ describe('the docs', () => {
       )
     expect((await npx(app.dir, '--version')).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/)
     // An app with the client alone, outside the first (whose node_modules Node would find).
-    const clientOnly = mkdtempSync(join(tmpdir(), 'credly-client-only-'))
-    onTestFinished(() => rmSync(clientOnly, { recursive: true, force: true }))
-    const credlyTarball = readdirSync(join(app.dir, 'tarballs')).find((name) =>
-      name.startsWith('credly-0'),
-    )
-    writeFileSync(
-      join(clientOnly, 'package.json'),
-      JSON.stringify({
-        private: true,
-        type: 'module',
-        dependencies: { credly: `file:${join(app.dir, 'tarballs', credlyTarball as string)}` },
-      }),
-    )
-    await run(
-      'npm',
-      ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'],
-      {
-        cwd: clientOnly,
-        timeout: 120_000,
-      },
-    )
+    const clientOnly = await smallApp('credly-client-only-', { credly: tarball('credly-0') })
     const missing = await npx(clientOnly, 'init', '--config', 'credly.json')
     expect(missing.code).toBe(1)
     expect(missing.stderr).toContain('npm install @credly/server')
   })
 
   it('@credly/ledger runs on SQLite without pg, and a postgres:// URL says to install it', async () => {
-    const ledgerOnly = mkdtempSync(join(tmpdir(), 'credly-ledger-only-'))
-    onTestFinished(() => rmSync(ledgerOnly, { recursive: true, force: true }))
-    const tarball = (prefix: string) =>
-      join(
-        app.dir,
-        'tarballs',
-        readdirSync(join(app.dir, 'tarballs')).find((name) => name.startsWith(prefix)) as string,
-      )
-    writeFileSync(
-      join(ledgerOnly, 'package.json'),
-      JSON.stringify({
-        private: true,
-        type: 'module',
-        dependencies: {
-          credly: `file:${tarball('credly-0')}`,
-          '@credly/ledger': `file:${tarball('credly-ledger-')}`,
-        },
-      }),
-    )
-    await run(
-      'npm',
-      ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'],
-      {
-        cwd: ledgerOnly,
-        timeout: 120_000,
-      },
-    )
+    const ledgerOnly = await smallApp('credly-ledger-only-', {
+      credly: tarball('credly-0'),
+      '@credly/ledger': tarball('credly-ledger-'),
+    })
     writeFileSync(
       join(ledgerOnly, 'main.js'),
       `import { createLocalClient, createStore } from '@credly/ledger'
@@ -213,6 +196,73 @@ await store.read(async () => 0).catch((error) => console.log(error.message))
     const { stdout } = await run(process.execPath, ['main.js'], { cwd: ledgerOnly })
     expect(stdout).toContain('5\n')
     expect(stdout).toContain('npm install pg')
+  })
+
+  it('an AI SDK 6 app meters through @credly/ai-sdk/ai-v6: its types check and a call is charged', async () => {
+    const dir = await smallApp('credly-ai-v6-', {
+      credly: tarball('credly-0'),
+      '@credly/ledger': tarball('credly-ledger-'),
+      '@credly/ai-sdk': tarball('credly-ai-sdk-'),
+      ai: '6.0.325',
+      '@ai-sdk/provider': '3.0.19',
+      '@types/json-schema': '7.0.15',
+      '@types/node': '24.19.2',
+      typescript: '5.9.3',
+    })
+    writeFileSync(
+      join(dir, 'main.ts'),
+      `import { createLocalClient } from '@credly/ledger'
+import { credlyMiddleware, totalCreditsUsed } from '@credly/ai-sdk/ai-v6'
+import { generateText, wrapLanguageModel } from 'ai'
+import { MockLanguageModelV3 } from 'ai/test'
+
+// Prices are credits per million tokens: a credit per input token, two per output token.
+const client = createLocalClient({
+  database: ':memory:',
+  config: { models: { m: { input: 1_000_000, output: 2_000_000 } }, tiers: { free: { credits: 100 } } },
+})
+const model = wrapLanguageModel({
+  model: new MockLanguageModelV3({
+    modelId: 'm',
+    doGenerate: async () => ({
+      content: [{ type: 'text', text: 'Hi.' }],
+      finishReason: { unified: 'stop', raw: 'stop' },
+      usage: {
+        inputTokens: { total: 7, noCache: 7, cacheRead: undefined, cacheWrite: undefined },
+        outputTokens: { total: 3, text: 3, reasoning: undefined },
+      },
+      warnings: [],
+    }),
+  }),
+  middleware: credlyMiddleware({ client, userId: 'ann', reservation: { estimateInputTokens: (prompt) => prompt.length } }),
+})
+const result = await generateText({ model, prompt: 'Hello', maxOutputTokens: 10 })
+const { balance } = await client.getBalance('ann')
+console.log(JSON.stringify({ text: result.text, credits: totalCreditsUsed(result.steps), balance }))
+await client.close()
+`,
+    )
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          skipLibCheck: false,
+          noEmit: true,
+          target: 'es2023',
+          lib: ['es2023', 'dom'],
+          types: ['node'],
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          allowImportingTsExtensions: true,
+        },
+        include: ['main.ts'],
+      }),
+    )
+    expect(await typecheck({ dir }, 'tsconfig.json')).toBe('')
+    const { stdout } = await run(process.execPath, ['main.ts'], { cwd: dir })
+    // 7 input tokens at 1 + 3 output tokens at 2.
+    expect(JSON.parse(stdout)).toEqual({ text: 'Hi.', credits: 13, balance: 87 })
   })
 
   it('has TypeScript samples to check', () => {

@@ -7,58 +7,23 @@ import type {
   SharedV4ProviderMetadata,
 } from '@ai-sdk/provider'
 import { type CompleteUsageResponse, getCredlyContext } from 'credly'
-import { type Meter, type MeteringOptions, startMeter } from './meter.ts'
+import { type Meter, startMeter } from './meter.ts'
+import type {
+  CredlyCallMetadata,
+  CredlyMiddlewareOptionsOf,
+  ReservationPolicyOf,
+} from './middleware-options.ts'
 import { estimatePromptTokens, estimateTextTokens, toTokenCounts } from './usage.ts'
 
 /** How big a reservation is, before the call says what it used. */
-export type ReservationPolicy = {
-  /** Output tokens reserved when the call sets no `maxOutputTokens`. @default 4096 */
-  defaultOutputTokens?: number
-  /** The most output tokens one call reserves, whatever `maxOutputTokens` says. @default 32768 */
-  maxOutputTokens?: number
-  /** The most input tokens one call reserves. @default 200000 */
-  maxInputTokens?: number
-  /** Replaces the built-in prompt estimate (about four characters a token). */
-  estimateInputTokens?: (prompt: LanguageModelV4Prompt) => number
-  /**
-   * When the user cannot afford the whole reservation: `refuse` the call
-   * (`InsufficientCreditsError`), or `cap` it: reserve what the user can afford and lower the
-   * call's `maxOutputTokens` to it, so the provider stops at the user's last credit (the result's
-   * `providerMetadata.credly.capped` is true; the finish reason is usually `length`).
-   * @default "refuse"
-   */
-  onShort?: 'refuse' | 'cap'
-  /** With `onShort: 'cap'`: below this many affordable output tokens, refuse anyway. @default 256 */
-  minOutputTokens?: number
-}
+export type ReservationPolicy = ReservationPolicyOf<LanguageModelV4Prompt>
 
 /** Options of `credlyMiddleware`. */
-export type CredlyMiddlewareOptions = MeteringOptions & {
-  /**
-   * Who pays for the call. A call's `providerOptions.credly.userId` wins, then this, then the
-   * request context an adapter set. A call with none is refused.
-   */
-  userId?:
-    | string
-    | ((call: { params: LanguageModelV4CallOptions; model: LanguageModelV4 }) => string | undefined)
-  /** The model id to price the call as. @default the wrapped model's `modelId` */
-  modelId?: string | ((model: LanguageModelV4) => string)
-  /** How big a reservation is. See `ReservationPolicy`. */
-  reservation?: ReservationPolicy
-}
-
-/** What a metered call reports in `providerMetadata.credly` (and on a stream's `finish` part). */
-export type CredlyCallMetadata = {
-  transactionId: string
-  /** Credits charged for this model call. */
-  creditsUsed: number
-  /** The user's balance after it. */
-  balance: number
-  /** True when the usage was estimated (the provider reported none). */
-  estimated: boolean
-  /** True when the call's `maxOutputTokens` was lowered to what the user could afford. */
-  capped: boolean
-}
+export type CredlyMiddlewareOptions = CredlyMiddlewareOptionsOf<
+  LanguageModelV4,
+  LanguageModelV4CallOptions,
+  LanguageModelV4Prompt
+>
 
 /** Per-call options under `providerOptions.credly`. */
 type CallOptions = { userId?: unknown; featureIdentifier?: unknown }
@@ -266,27 +231,6 @@ function withCredly(
     capped: meter.cappedOutputTokens !== undefined,
   }
   return { ...metadata, credly }
-}
-
-/**
- * The credits a whole multi-step run used: the sum over its steps' `providerMetadata.credly`.
- *
- * @example
- * ```ts
- * const result = await generateText({ model, tools, stopWhen: stepCountIs(5), prompt })
- * const credits = totalCreditsUsed(result.steps)
- * ```
- */
-export function totalCreditsUsed(
-  steps: ReadonlyArray<{ providerMetadata?: SharedV4ProviderMetadata | undefined }>,
-): number {
-  let micro = 0
-  for (const step of steps) {
-    const used = (step.providerMetadata?.credly as Partial<CredlyCallMetadata> | undefined)
-      ?.creditsUsed
-    if (typeof used === 'number') micro += Math.round(used * 1e6)
-  }
-  return micro / 1e6
 }
 
 let warnedUngatedStream = false

@@ -1,14 +1,10 @@
 import type { EmbeddingModelV4, EmbeddingModelV4Middleware } from '@ai-sdk/provider'
-import { type MeteringOptions, startMeter } from './meter.ts'
+import { startMeter } from './meter.ts'
+import type { CredlyEmbeddingMiddlewareOptionsOf } from './middleware-options.ts'
 import { estimateTextTokens } from './usage.ts'
 
 /** Options of `credlyEmbeddingMiddleware`. */
-export type CredlyEmbeddingMiddlewareOptions = MeteringOptions & {
-  /** Who pays; `providerOptions.credly.userId` on the call wins, then this, then the request context. */
-  userId?: string
-  /** The model id to price the call as (only its `input` price applies). @default the model's `modelId` */
-  modelId?: string | ((model: EmbeddingModelV4) => string)
-}
+export type CredlyEmbeddingMiddlewareOptions = CredlyEmbeddingMiddlewareOptionsOf<EmbeddingModelV4>
 
 /**
  * Meters embedding calls (`wrapEmbeddingModel`) on their input tokens: reserves an estimate of

@@ -1,15 +1,14 @@
 export {
-  type CredlyCallMetadata,
   type CredlyMiddlewareOptions,
   credlyMiddleware,
   type ReservationPolicy,
-  totalCreditsUsed,
 } from './credly-middleware.ts'
 export {
   type CredlyEmbeddingMiddlewareOptions,
   credlyEmbeddingMiddleware,
 } from './embedding-middleware.ts'
 export type { MeteringOptions } from './meter.ts'
+export { type CredlyCallMetadata, totalCreditsUsed } from './middleware-options.ts'
 export {
   estimatePromptTokens,
   estimateTextTokens,
