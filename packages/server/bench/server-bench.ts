@@ -1,102 +1,169 @@
 /**
- * The Credly server over HTTP against a baseline in the same process: a bare Hono echo server on
- * the same adapter (@hono/node-server), answering a JSON POST. Both are driven by 16 concurrent
- * keep-alive clients on 127.0.0.1; results are requests per second and their ratio.
+ * `credly serve` over HTTP against a baseline measured in the same run: a bare Hono echo of the
+ * same two routes on the same HTTP stack (echo-server.ts). Each server and the load generator
+ * (autocannon, http-load.ts) run in processes of their own on 127.0.0.1, so the figures are the
+ * server's, not the load generator's. A metered call is a start and then its complete, two
+ * requests. Scenarios, each for a fixed time: 64 users and one hot user as fast as the server
+ * answers (32 connections), then a fixed 1,000 requests/s for the latency (autocannon's p50 and
+ * p99 over both routes). On a SQLite file (durable, the default `synchronous`) and on PostgreSQL (a
+ * new database), with `verify()` clean after each.
  *
- *   pnpm bench
+ *   node --conditions=@credly/source packages/server/bench/server-bench.ts [--quick]
  */
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { createLedger, createStore } from '@credly/ledger'
+import pg from 'pg'
+import { createProjectWithKeys } from '../src/project-with-keys.ts'
+import type { LoadOptions, LoadResult } from './http-load.ts'
 
-import { createLedger, createSqliteStore } from '@credly/ledger'
-import { testConfig } from '@credly/ledger/testing'
-import { serve } from '@hono/node-server'
-import { createClient } from 'credly'
-import { Hono } from 'hono'
-import { createApp, startServer } from '../src/index.ts'
-
-const requests = process.argv.includes('--quick') ? 400 : 4000
-const concurrency = 16
-
-async function drive(
-  name: string,
-  count: number,
-  one: () => Promise<unknown>,
-): Promise<{ name: string; perSecond: number }> {
-  let next = 0
-  const started = performance.now()
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) {
-        next++
-        await one()
-      }
-    }),
-  )
-  const perSecond = count / ((performance.now() - started) / 1000)
-  process.stderr.write(`  ${name}: ${Math.round(perSecond)} requests/s\n`)
-  return { name, perSecond }
+const quick = process.argv.includes('--quick')
+const seconds = quick ? 3 : 10
+const connections = 32
+const here = (name: string) => new URL(name, import.meta.url).pathname
+const postgresUrl =
+  process.env.CREDLY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+const config = {
+  models: { 'gpt-4o': { input: 2.5, output: 10 } },
+  tiers: { free: { credits: 1_000_000_000 } },
 }
+const manyUsers = Array.from({ length: 64 }, (_, index) => `user-${index}`)
 
-// Baseline: the same HTTP stack doing nothing but parse and answer JSON.
-const echo = new Hono().post('/echo', async (c) => c.json(await c.req.json()))
-const echoServer = serve({ fetch: echo.fetch, port: 0, hostname: '127.0.0.1' })
-await new Promise((resolve) => echoServer.once('listening', resolve))
-const echoUrl = `http://127.0.0.1:${(echoServer.address() as { port: number }).port}/echo`
-const body = JSON.stringify({
-  user_id: 'bench',
-  model: 'unit',
-  provisional_tokens: { output_tokens: 10 },
-})
-const base = await drive('bare Hono echo of a JSON body', requests, async () => {
-  const response = await fetch(echoUrl, {
-    method: 'POST',
-    body,
-    headers: { 'content-type': 'application/json' },
+/** Starts a server process that prints its URL (on a line of its own or in its JSON log). */
+async function startProcess(args: string[]): Promise<{ url: string; stop(): Promise<void> }> {
+  const child: ChildProcess = spawn(process.execPath, ['--conditions=@credly/source', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
   })
-  await response.arrayBuffer()
-})
-echoServer.close()
-
-// Credly: a start and a complete per metered call, each a request, on an in-memory SQLite ledger.
-const store = createSqliteStore({ path: ':memory:' })
-const ledger = createLedger({ store })
-const project = await ledger.createProject({ config: testConfig })
-const key = await ledger.createApiKey(project.id, { scope: 'admin' })
-const server = await startServer(createApp({ ledger, rateLimit: false }), { port: 0 })
-const client = createClient({ apiKey: key.key, projectId: project.id, baseUrl: server.url })
-for (let user = 0; user < concurrency; user++) {
-  await client.createUser({ user_id: `u${user}`, tier_id: 'empty' })
-  await client.grantCredits({ user_id: `u${user}`, credits: 1_000_000_000 })
+  let stderr = ''
+  child.stderr?.on('data', (chunk) => {
+    stderr += chunk
+  })
+  const url = await new Promise<string>((resolve, reject) => {
+    let stdout = ''
+    child.stdout?.on('data', (chunk) => {
+      stdout += chunk
+      const match = /(http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)
+      if (match) resolve(match[1] as string)
+    })
+    child.once('exit', (code) =>
+      reject(new Error(`${args.join(' ')} exited with ${code}: ${stderr}`)),
+    )
+  })
+  child.stdout?.resume()
+  return {
+    url,
+    stop: async () => {
+      child.kill('SIGTERM')
+      if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve))
+    },
+  }
 }
-let counter = 0
-const credly = await drive(
-  'Credly start + complete over HTTP (2 requests a call)',
-  requests / 2,
-  async () => {
-    const user = `u${counter++ % concurrency}`
-    const start = await client.startUsageTransaction({
-      user_id: user,
-      model: 'unit',
-      provisional_tokens: { output_tokens: 10 },
-    })
-    await client.completeUsageTransaction({
-      transaction_id: start.transaction_id as string,
-      success: true,
-      finalized_tokens: { output_tokens: 7 },
-    })
-  },
-)
-// Requests, not calls, against the baseline's requests.
-credly.perSecond *= 2
-await server.close()
-if (!(await ledger.verify(project.id)).ok)
-  throw new Error('verify failed after the server benchmark')
-await store.close()
 
-console.log('\n### Server over HTTP\n')
-console.log('| scenario | requests/s | ratio to baseline |')
-console.log('|---|---:|---:|')
-for (const result of [base, credly]) {
+async function load(options: Omit<LoadOptions, 'connections' | 'seconds'>): Promise<LoadResult> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [here('./http-load.ts'), JSON.stringify({ connections, seconds, ...options })],
+    { maxBuffer: 1 << 20 },
+  )
+  const result = JSON.parse(stdout) as LoadResult
+  if (result.non2xx + result.errors > 0)
+    throw new Error(`the load saw ${result.non2xx} non-2xx answers and ${result.errors} errors`)
+  return result
+}
+
+type Row = { name: string; result: LoadResult }
+
+/** The three scenarios against one server. */
+async function scenarios(label: string, url: string, key: string): Promise<Row[]> {
+  const rows: Row[] = []
+  for (const [name, options] of [
+    ['64 users', { users: manyUsers }],
+    ['one hot user', { users: ['user-0'] }],
+    ['64 users at 1,000 requests/s', { users: manyUsers, rate: 1000 }],
+  ] as const) {
+    const result = await load({ url, key, ...options })
+    process.stderr.write(
+      `  ${label}, ${name}: ${Math.round(result.requestsPerSecond)} requests/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms\n`,
+    )
+    rows.push({ name: `${label}, ${name}`, result })
+  }
+  return rows
+}
+
+/** A project with its users in `database`, served by `credly serve` while `run` runs. */
+async function credlyServe(label: string, database: string): Promise<Row[]> {
+  const store = createStore(database)
+  const ledger = createLedger({ store })
+  const project = await createProjectWithKeys(ledger, config)
+  for (const user of manyUsers) await ledger.createUser(project.project_id, { user_id: user })
+  await store.close()
+  const server = await startProcess([
+    here('../src/cli/run.ts'),
+    'serve',
+    '--database',
+    database,
+    '--port',
+    '0',
+  ])
+  let rows: Row[]
+  try {
+    rows = await scenarios(label, server.url, project.metering_key)
+  } finally {
+    await server.stop()
+  }
+  const check = createStore(database)
+  const report = await createLedger({ store: check }).verify(project.project_id)
+  await check.close()
+  if (!report.ok)
+    throw new Error(`verify() after the ${label} bench: ${JSON.stringify(report.differences)}`)
+  return rows
+}
+
+const echo = await startProcess([here('./echo-server.ts')])
+const rows: Row[] = []
+try {
+  rows.push(...(await scenarios('bare Hono echo', echo.url, 'none')))
+} finally {
+  await echo.stop()
+}
+
+const folder = mkdtempSync(join(tmpdir(), 'credly-server-bench-'))
+try {
+  rows.push(...(await credlyServe('credly serve on a SQLite file', join(folder, 'credly.db'))))
+} finally {
+  rmSync(folder, { recursive: true, force: true })
+}
+
+const admin = new pg.Client({ connectionString: postgresUrl })
+const database = `credly_bench_${randomBytes(4).toString('hex')}`
+try {
+  await admin.connect()
+  await admin.query(`CREATE DATABASE ${database}`)
+  const url = new URL(postgresUrl)
+  url.pathname = `/${database}`
+  rows.push(...(await credlyServe('credly serve on PostgreSQL', url.toString())))
+} catch (error) {
+  if (!(error as { code?: string }).code?.startsWith('ECONN')) throw error
+  process.stderr.write(`  (PostgreSQL at ${postgresUrl} is not reachable; skipped)\n`)
+} finally {
+  await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined)
+  await admin.end().catch(() => undefined)
+}
+
+const baseline = (name: string) =>
+  rows.find((row) => row.name === `bare Hono echo, ${name.split(', ').at(-1)}`)?.result
+console.log(`\n### Server over HTTP (${connections} connections, ${seconds} s a scenario)\n`)
+console.log(
+  '| scenario | requests/s | ratio to the echo | p50 ms | p99 ms | p99 ratio to the echo |',
+)
+console.log('|---|---:|---:|---:|---:|---:|')
+for (const { name, result } of rows) {
+  const base = baseline(name) as LoadResult
   console.log(
-    `| ${result.name} | ${Math.round(result.perSecond)} | ${(result.perSecond / base.perSecond).toFixed(2)} |`,
+    `| ${name} | ${Math.round(result.requestsPerSecond)} | ${(result.requestsPerSecond / base.requestsPerSecond).toFixed(2)} | ${result.latencyMs.p50} | ${result.latencyMs.p99} | ${(result.latencyMs.p99 / Math.max(1, base.latencyMs.p99)).toFixed(2)} |`,
   )
 }

@@ -23,6 +23,7 @@ import type {
 import { type Clock, systemClock } from '../clock.ts'
 import type { Store } from '../stores/store.ts'
 import {
+  ApiKeyCache,
   type ApiKeyIdentity,
   type ApiKeyInfo,
   type ApiKeyScope,
@@ -51,6 +52,13 @@ export type LedgerOptions = {
    * @default 7 days
    */
   idempotencyTtlMs?: number
+  /**
+   * How long a live API key is trusted without reading it again. A key revoked through this
+   * ledger is refused at once; one revoked by another process (another server on the same
+   * database) within this time. 0 reads the key on every request.
+   * @default 10000
+   */
+  apiKeyCacheMs?: number
 }
 
 /** Per-call options of a ledger write. */
@@ -141,6 +149,7 @@ export function createLedger(options: LedgerOptions): Ledger {
   const { store } = options
   const clock = options.clock ?? systemClock
   const units = createUnits(store, clock)
+  const keys = new ApiKeyCache(options.apiKeyCacheMs ?? 10_000)
   return {
     store,
     clock,
@@ -151,8 +160,8 @@ export function createLedger(options: LedgerOptions): Ledger {
     ...sweeperOperations(units, options.idempotencyTtlMs ?? 7 * 86_400_000),
     createApiKey: (projectId, keyOptions) =>
       createApiKey(store, projectId, keyOptions, clock.now()),
-    authenticateApiKey: (secret) => authenticateApiKey(store, secret),
+    authenticateApiKey: (secret) => authenticateApiKey(store, secret, keys, clock.now()),
     listApiKeys: (projectId) => listApiKeys(store, projectId),
-    revokeApiKey: (projectId, keyId) => revokeApiKey(store, projectId, keyId, clock.now()),
+    revokeApiKey: (projectId, keyId) => revokeApiKey(store, projectId, keyId, clock.now(), keys),
   }
 }
