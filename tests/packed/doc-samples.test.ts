@@ -85,6 +85,16 @@ function asModule(sample: Sample): string {
   return `${sample.code}\n${prelude.join('\n')}\nexport {}\n`
 }
 
+/** How an app that checks its libraries compiles: strict, `skipLibCheck: false`. */
+const compilerOptions = {
+  strict: true,
+  skipLibCheck: false,
+  noEmit: true,
+  target: 'es2023',
+  lib: ['es2023', 'dom'],
+  types: ['node'],
+}
+
 describe('the docs', () => {
   let app: PackedApp
   const found = samples()
@@ -95,25 +105,17 @@ describe('the docs', () => {
     found.forEach((sample, index) => {
       writeFileSync(join(folder, `sample-${index}.ts`), asModule(sample))
     })
-    const options = {
-      strict: true,
-      skipLibCheck: false,
-      noEmit: true,
-      target: 'es2023',
-      lib: ['es2023', 'dom'],
-      types: ['node'],
-    }
     writeFileSync(
       join(app.dir, 'tsconfig.nodenext.json'),
       JSON.stringify({
-        compilerOptions: { ...options, module: 'nodenext', moduleResolution: 'nodenext' },
+        compilerOptions: { ...compilerOptions, module: 'nodenext', moduleResolution: 'nodenext' },
         include: ['samples/*.ts'],
       }),
     )
     writeFileSync(
       join(app.dir, 'tsconfig.bundler.json'),
       JSON.stringify({
-        compilerOptions: { ...options, module: 'esnext', moduleResolution: 'bundler' },
+        compilerOptions: { ...compilerOptions, module: 'esnext', moduleResolution: 'bundler' },
         include: ['samples/*.ts'],
       }),
     )
@@ -246,12 +248,7 @@ await client.close()
       join(dir, 'tsconfig.json'),
       JSON.stringify({
         compilerOptions: {
-          strict: true,
-          skipLibCheck: false,
-          noEmit: true,
-          target: 'es2023',
-          lib: ['es2023', 'dom'],
-          types: ['node'],
+          ...compilerOptions,
           module: 'nodenext',
           moduleResolution: 'nodenext',
           allowImportingTsExtensions: true,
