@@ -65,13 +65,14 @@ export function createUnits(store: Store, clock: Clock) {
   }
 
   /**
-   * Which user each transaction this process started belongs to, so its complete can join that
-   * user's batch without a read. A hint only (the user's row lock decides): bounded, and a miss
-   * (another instance started it) just means no batching.
+   * Which user each pending transaction this process started belongs to, so its complete can lock
+   * that user (and join their batch) without reading the transaction first. A hint only (the
+   * transaction read under the lock decides): bounded, and a miss (another instance started it,
+   * or it is old) just costs that read.
    */
   const transactionUsers = new Map<string, string>()
   const rememberTransactionUser = (transactionId: string | null, userId: string) => {
-    if (!store.batchesByKey || transactionId === null) return
+    if (transactionId === null) return
     transactionUsers.set(transactionId, userId)
     if (transactionUsers.size > 10_000)
       transactionUsers.delete(transactionUsers.keys().next().value as string)
@@ -110,6 +111,7 @@ export function createUnits(store: Store, clock: Clock) {
     rememberTransactionUser,
     /** The user a transaction this process started belongs to, if it remembers. */
     transactionUserOf: (transactionId: string) => transactionUsers.get(transactionId),
+    forgetTransactionUser: (transactionId: string) => void transactionUsers.delete(transactionId),
   }
 }
 

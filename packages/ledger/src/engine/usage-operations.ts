@@ -1,8 +1,10 @@
 import {
   type CompleteUsageResponse,
+  type CredlyApiError,
   completeUsageRequestSchema,
   extendUsageRequestSchema,
   parseOrThrow,
+  problemSlug,
   startUsageRequestSchema,
   type Transaction,
 } from 'credly/internal'
@@ -10,14 +12,15 @@ import type { TransactionRow } from '../stores/store.ts'
 import { requestHash } from './idempotency.ts'
 import type { Ledger } from './ledger.ts'
 import { notPending, reserve, settle } from './reservations.ts'
-import { type Outcome, transactionOf, type Units, unwrap } from './units.ts'
+import { type Outcome, transactionNotFound, transactionOf, type Units, unwrap } from './units.ts'
 import { toTransaction } from './wire.ts'
 
 /** Two-phase usage: start (reserve), complete (settle) and extend a reservation. */
 export function usageOperations(
   units: Units,
 ): Pick<Ledger, 'startUsage' | 'completeUsage' | 'extendUsage'> {
-  const { withUser, writeOnce, rememberTransactionUser, transactionUserOf } = units
+  const { withUser, writeOnce, rememberTransactionUser, transactionUserOf, forgetTransactionUser } =
+    units
   return {
     async startUsage(projectId, request, writeOptions = {}) {
       const input = parseOrThrow(startUsageRequestSchema, request, 'startUsageTransaction request')
@@ -47,34 +50,49 @@ export function usageOperations(
         transaction.complete_hash === hash
           ? { ok: transaction.complete_result as CompleteUsageResponse }
           : { conflict: notPending(transaction).detail as string }
+      const startedBy = transactionUserOf(transactionId)
       const outcome = await writeOnce(
         {
           projectId,
-          userId: transactionUserOf(transactionId),
+          userId: startedBy,
           operation: 'complete',
           key: writeOptions.idempotencyKey,
           request: { transaction_id: transactionId, ...input },
         },
         async (tx): Promise<Outcome<CompleteUsageResponse>> => {
+          const settleLocked = async (userId: string) =>
+            (
+              await withUser(
+                projectId,
+                userId,
+                async (book) => {
+                  // Read (again) under the user's lock: every change to a transaction holds it,
+                  // and an expiry settled just now by settleDue is committed and then reported.
+                  const current = await tx.getTransaction(projectId, transactionId)
+                  if (current?.user_id !== userId) throw transactionNotFound(transactionId)
+                  if (current.status !== 'pending') return replayOrConflict(current)
+                  return { ok: await settle(book, current, input, hash) }
+                },
+                tx,
+                transactionId,
+              )
+            ).result
+          // Started here: lock its user at once, reading the transaction with the lock (one
+          // read fewer). A user deleted since is answered as below, from the transaction alone.
+          if (startedBy !== undefined) {
+            const settled = await settleLocked(startedBy).catch((error: unknown) => {
+              if (problemSlug((error as CredlyApiError).type) === 'user-not-found') return undefined
+              throw error
+            })
+            if (settled) return settled
+          }
           const transaction = await transactionOf(tx, projectId, transactionId)
           // A resolved transaction never changes again, so it needs no lock to answer.
           if (transaction.status !== 'pending') return replayOrConflict(transaction)
-          const { result } = await withUser(
-            projectId,
-            transaction.user_id,
-            async (book) => {
-              // Read again under the user's lock (every change to a transaction holds it); an
-              // expiry settled just now by settleDue is committed and then reported.
-              const current = (await tx.getTransaction(projectId, transactionId)) as TransactionRow
-              if (current.status !== 'pending') return replayOrConflict(current)
-              return { ok: await settle(book, current, input, hash) }
-            },
-            tx,
-            transactionId,
-          )
-          return result
+          return settleLocked(transaction.user_id)
         },
       )
+      forgetTransactionUser(transactionId)
       return unwrap(outcome)
     },
 

@@ -13,6 +13,8 @@ export type BatchConnection<W> = {
   exec(sql: string): Promise<void>
   /** Sends the writes the writer deferred (see `SqlExecutor.defer`), so their errors are the job's. */
   flush?(): Promise<void>
+  /** Called when a job was undone: the writer drops what it remembers of rows it read. */
+  undone?(): void
   release(): void
 }
 
@@ -59,6 +61,7 @@ export async function commitBatch<W>(
           if (alone || options.retryable(error)) throw error
           // Undoes the job; the savepoint stays open for the next one.
           await connection.exec('ROLLBACK TO SAVEPOINT op')
+          connection.undone?.()
           outcomes.push({ ok: false, error })
         }
       }

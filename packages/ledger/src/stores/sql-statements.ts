@@ -231,8 +231,43 @@ export function createSqlReader(db: SqlExecutor): StoreReader {
  * excludes all writers). Projects read in the transaction are remembered for it: a batch of
  * operations loads its project once.
  */
-export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: string }): StoreWriter {
+export function createSqlWriter(
+  db: SqlExecutor,
+  options: { lockUserSuffix: string },
+): StoreWriter & { forget(): void } {
   const reader = createSqlReader(db)
+  // The columns of each user and transaction row as this transaction last read them, so that an
+  // update writes only the columns it changes: fewer bytes, and no index rewritten whose columns
+  // stay (on PostgreSQL, a heap-only update). An entry is dropped when its row is written, and all
+  // of them when a savepoint is rolled back (`forget`), so they are never newer than the database.
+  const asRead = new Map<string, SqlValue[]>()
+  const remember = <T>(key: string, row: T, values: (row: T) => SqlValue[]): T => {
+    asRead.set(key, values(row))
+    return row
+  }
+  /** Writes the columns of `values` that differ from the row as read (all when not read). */
+  const update = async (
+    table: string,
+    columns: readonly string[],
+    values: SqlValue[],
+    where: [column: string, value: string],
+  ): Promise<void> => {
+    const key = `${table}:${where[1]}`
+    const before = asRead.get(key)
+    asRead.delete(key)
+    const changed = columns.flatMap((column, index) =>
+      column === where[0] || before?.[index] === values[index] ? [] : [index],
+    )
+    if (changed.length === 0) return
+    await write(
+      db,
+      `UPDATE ${table} SET ${changed.map((index) => `${columns[index]} = ?`).join(', ')} WHERE ${where[0]} = ?`,
+      [...changed.map((index) => values[index] as SqlValue), where[1]],
+    )
+  }
+  const rememberUser = (row: UserRow) => remember(`users:${row.ref}`, row, userValues)
+  const rememberTransaction = (row: TransactionRow) =>
+    remember(`transactions:${row.id}`, row, transactionValues)
   const projects = new Map<string, ProjectRow | undefined>()
   // Once the transaction writes a project, stop remembering: a savepoint may undo that write.
   let projectsWritten = false
@@ -243,11 +278,14 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
   let lockedTransaction: { id: string; row: SqlRow | undefined } | undefined
   return {
     ...reader,
+    forget: () => asRead.clear(),
     async getTransaction(projectId, id) {
       const prefetched = lockedTransaction?.id === id ? lockedTransaction : undefined
       lockedTransaction = undefined
-      if (!prefetched) return reader.getTransaction(projectId, id)
-      return prefetched.row && toTransactionRow(prefetched.row)
+      const row = prefetched
+        ? prefetched.row && toTransactionRow(prefetched.row)
+        : await reader.getTransaction(projectId, id)
+      return row && rememberTransaction(row)
     },
     async listSpendableBuckets(userRef) {
       const prefetched = lockedBuckets?.userRef === userRef ? lockedBuckets.rows : undefined
@@ -266,7 +304,7 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
       ]
       if (!db.batch) {
         const [row] = await db.all(...lock)
-        return row && toUserRow(row)
+        return row && rememberUser(toUserRow(row))
       }
       // What the caller reads next comes in the lock's round trip, each by a statement of its own
       // after the lock is held (as current as a separate read would be): the user's buckets, the
@@ -302,7 +340,7 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
       if (row) lockedBuckets = { userRef: row.ref as string, rows: results[1] ?? [] }
       if (row && transactionId !== undefined)
         lockedTransaction = { id: transactionId, row: results[transactionAt]?.[0] }
-      return row && toUserRow(row)
+      return row && rememberUser(toUserRow(row))
     },
     async insertProject(row) {
       projectsWritten = true
@@ -341,23 +379,7 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
       return changed === 1
     },
     async updateUser(row) {
-      await write(
-        db,
-        `UPDATE users SET tier_id = ?, available = ?, held = ?, metadata = ?, refill_anchor = ?,
-           refills_applied = ?, next_event_at = ?, deleted_at = ?, tier_as_of = ? WHERE ref = ?`,
-        [
-          row.tier_id,
-          row.available,
-          row.held,
-          JSON.stringify(row.metadata),
-          row.refill_anchor,
-          row.refills_applied,
-          row.next_event_at,
-          row.deleted_at,
-          row.tier_as_of,
-          row.ref,
-        ],
-      )
+      await update('users', USER_COLUMNS, userValues(row), ['ref', row.ref])
     },
     async insertBucket(row) {
       lockedBuckets = undefined
@@ -384,23 +406,18 @@ export function createSqlWriter(db: SqlExecutor, options: { lockUserSuffix: stri
     },
     async insertTransaction(row) {
       lockedTransaction = undefined
+      const values = transactionValues(row)
       await write(
         db,
         `INSERT INTO transactions (${TRANSACTION_COLUMNS.join(', ')})
          VALUES (${TRANSACTION_COLUMNS.map(() => '?').join(', ')})`,
-        transactionValues(row),
+        values,
       )
+      asRead.set(`transactions:${row.id}`, values)
     },
     async updateTransaction(row) {
       lockedTransaction = undefined
-      const [id, ...rest] = transactionValues(row)
-      await write(
-        db,
-        `UPDATE transactions SET ${TRANSACTION_COLUMNS.slice(1)
-          .map((column) => `${column} = ?`)
-          .join(', ')} WHERE id = ?`,
-        [...rest, id as SqlValue],
-      )
+      await update('transactions', TRANSACTION_COLUMNS, transactionValues(row), ['id', row.id])
     },
     async summarizeUsageDays(projectId, from, to) {
       const done = new Set(
@@ -618,6 +635,33 @@ function toTransactionRow(row: SqlRow): TransactionRow {
     complete_hash: (row.complete_hash as string | null) ?? null,
     complete_result: json(row.complete_result),
   }
+}
+
+/** The columns of a user row that change, in the order of `userValues`. */
+const USER_COLUMNS = [
+  'tier_id',
+  'available',
+  'held',
+  'metadata',
+  'refill_anchor',
+  'refills_applied',
+  'next_event_at',
+  'deleted_at',
+  'tier_as_of',
+]
+
+function userValues(row: UserRow): SqlValue[] {
+  return [
+    row.tier_id,
+    row.available,
+    row.held,
+    JSON.stringify(row.metadata),
+    row.refill_anchor,
+    row.refills_applied,
+    row.next_event_at,
+    row.deleted_at,
+    row.tier_as_of,
+  ]
 }
 
 /** The columns of a transaction row, in the order of `transactionValues`. */

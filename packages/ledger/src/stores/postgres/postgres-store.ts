@@ -99,10 +99,12 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       async () => {
         const client = await connect()
         const unit = roundTripSaver(client)
+        const writer = createSqlWriter(unit.executor, { lockUserSuffix: ' FOR UPDATE' })
         return {
-          writer: createSqlWriter(unit.executor, { lockUserSuffix: ' FOR UPDATE' }),
+          writer,
           exec: unit.exec,
           flush: unit.flush,
+          undone: writer.forget,
           release: () => client.release(),
         }
       },

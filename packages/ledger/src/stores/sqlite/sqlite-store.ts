@@ -131,12 +131,16 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   function runBatch(batch: Array<Extract<Job, { kind: 'write' }>>): Promise<void> {
     return commitBatch(
       batch,
-      async () => ({
+      async () => {
         // SQLite's write lock, taken by BEGIN IMMEDIATE, already excludes every other writer.
-        writer: createSqlWriter(executor, { lockUserSuffix: '' }),
-        exec: async (sql) => db.exec(sql),
-        release: () => undefined,
-      }),
+        const writer = createSqlWriter(executor, { lockUserSuffix: '' })
+        return {
+          writer,
+          exec: async (sql) => db.exec(sql),
+          undone: writer.forget,
+          release: () => undefined,
+        }
+      },
       {
         begin: 'BEGIN IMMEDIATE',
         retryable: isBusy,

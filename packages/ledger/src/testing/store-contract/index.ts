@@ -1,4 +1,5 @@
 import type { StoreFactory } from '../harness.ts'
+import { batchesSuite } from './batches.ts'
 import { expirySuite } from './expiry.ts'
 import { hostileInputSuite } from './hostile-input.ts'
 import { noOverspendSuite } from './no-overspend.ts'
@@ -15,6 +16,7 @@ export function runStoreContract(
   options: { propertyRuns?: number } = {},
 ): void {
   twoPhaseSuite(factory)
+  batchesSuite(factory)
   noOverspendSuite(factory)
   expirySuite(factory)
   refillsSuite(factory)
@@ -26,6 +28,7 @@ export function runStoreContract(
 }
 
 export {
+  batchesSuite,
   expirySuite,
   hostileInputSuite,
   noOverspendSuite,

@@ -1,5 +1,6 @@
-import { NotFoundError, problemSlug } from 'credly'
+import { type ConflictError, NotFoundError, problemSlug } from 'credly'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createLedger } from '../../engine/ledger.ts'
 import {
   type LedgerHarness,
   openHarness,
@@ -101,6 +102,37 @@ export function usersAndLimitsSuite(factory: StoreFactory): void {
       expect(again.balance).toBe(100)
     })
 
+    it('answers a complete after its user was deleted (and the id reused) as a conflict, from any process', async () => {
+      await h.ledger.createUser(h.projectId, { user_id: 'gone' })
+      const start = await h.ledger.startUsage(h.projectId, {
+        user_id: 'gone',
+        model: 'unit',
+        provisional_tokens: { output_tokens: 10 },
+      })
+      const complete = {
+        transaction_id: start.transaction_id as string,
+        success: true,
+        finalized_tokens: { output_tokens: 5 },
+      }
+      // This ledger started the call and remembers its user; a second one on the store does not.
+      const elsewhere = createLedger({ store: h.store, clock: h.clock })
+      await h.ledger.deleteUser(h.projectId, 'gone')
+      for (const ledger of [h.ledger, elsewhere]) {
+        const error = await ledger.completeUsage(h.projectId, complete).catch((caught) => caught)
+        expect(problemSlug((error as ConflictError).type)).toBe('transaction-conflict')
+      }
+      // A new user under the same id is not charged for the old user's call.
+      await h.ledger.createUser(h.projectId, { user_id: 'gone' })
+      for (const ledger of [h.ledger, elsewhere]) {
+        const error = await ledger.completeUsage(h.projectId, complete).catch((caught) => caught)
+        expect(problemSlug((error as ConflictError).type)).toBe('transaction-conflict')
+      }
+      expect((await h.ledger.getUser(h.projectId, 'gone')).balance).toBe(100)
+      expect(
+        (await h.ledger.getTransaction(h.projectId, start.transaction_id as string)).status,
+      ).toBe('expired')
+    })
+
     it('keeps metadata on the user', async () => {
       const user = await h.ledger.createUser(h.projectId, {
         user_id: 'meta',
@@ -177,14 +209,15 @@ export function usersAndLimitsSuite(factory: StoreFactory): void {
 
       const read = await h.ledger.getUser(other.id, 'shared-id').catch((caught: unknown) => caught)
       expect(problemSlug((read as NotFoundError).type)).toBe('user-not-found')
-      const steal = await h.ledger
-        .completeUsage(other.id, {
-          transaction_id: transactionId,
-          success: true,
-          finalized_tokens: {},
-        })
-        .catch((caught: unknown) => caught)
-      expect(problemSlug((steal as NotFoundError).type)).toBe('transaction-not-found')
+      const steal = () =>
+        h.ledger
+          .completeUsage(other.id, {
+            transaction_id: transactionId,
+            success: true,
+            finalized_tokens: {},
+          })
+          .catch((caught: unknown) => caught)
+      expect(problemSlug(((await steal()) as NotFoundError).type)).toBe('transaction-not-found')
       await expect(h.ledger.getTransaction(other.id, transactionId)).rejects.toBeInstanceOf(
         NotFoundError,
       )
@@ -193,6 +226,7 @@ export function usersAndLimitsSuite(factory: StoreFactory): void {
 
       // The same app user id in the other project is a different user with its own credits.
       await h.ledger.createUser(other.id, { user_id: 'shared-id', tier_id: 'monthly' })
+      expect(problemSlug(((await steal()) as NotFoundError).type)).toBe('transaction-not-found')
       expect((await h.ledger.getBalance(other.id, 'shared-id')).balance).toBe(100)
       expect(await h.ledger.getBalance(h.projectId, 'shared-id')).toEqual({
         user_id: 'shared-id',
