@@ -39,6 +39,7 @@ export type {
   StoreWriter,
   TransactionListQuery,
   TransactionRow,
+  UnitUser,
   UserListQuery,
   UserRow,
   WriteUnitOptions,

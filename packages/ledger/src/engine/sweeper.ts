@@ -1,6 +1,6 @@
 import { WEEK_MS as WEEK, weekStart } from '../calendar.ts'
 import type { Ledger } from './ledger.ts'
-import { type Units, userBatchKey } from './units.ts'
+import type { Units } from './units.ts'
 import { daysToSummarize } from './usage-report.ts'
 
 /** Settling what fell due ahead of time (every access does it lazily anyway). */
@@ -16,7 +16,7 @@ export function sweeperOperations(
       await Promise.all(
         due.map(({ project_id: projectId, user_id: userId }) =>
           store.write((tx) => withUser(projectId, userId, async () => undefined, tx), {
-            batchKey: userBatchKey(projectId, userId),
+            user: { projectId, userId },
           }),
         ),
       )

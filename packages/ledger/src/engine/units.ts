@@ -52,15 +52,17 @@ export function createUnits(store: Store, clock: Clock) {
     scope: {
       projectId: string
       userId: string | undefined
+      /** The transaction the unit reads under the user's lock, if any. */
+      transactionId?: string
       operation: string
       key: string | undefined
       request: unknown
     },
     work: (tx: StoreWriter) => Promise<T>,
   ): Promise<T> {
+    const { projectId, userId, transactionId } = scope
     return store.write((tx) => once(tx, { ...scope, now: clock.now() }, () => work(tx)), {
-      batchKey:
-        scope.userId === undefined ? undefined : userBatchKey(scope.projectId, scope.userId),
+      user: userId === undefined ? undefined : { projectId, userId, transactionId },
     })
   }
 
@@ -97,7 +99,7 @@ export function createUnits(store: Store, clock: Clock) {
         const { user, project } = await withUser(projectId, id, async () => undefined, tx)
         return { user, config: project.config }
       },
-      { batchKey: userBatchKey(projectId, id) },
+      { user: { projectId, userId: id } },
     )
   }
 
@@ -134,11 +136,6 @@ export async function transactionOf(
   const transaction = await tx.getTransaction(projectId, transactionId)
   if (!transaction) throw transactionNotFound(transactionId)
   return transaction
-}
-
-/** Writes of one user share this batch key. */
-export function userBatchKey(projectId: string, userId: string): string {
-  return `${projectId}\u0000${userId}`
 }
 
 export function toProject(row: ProjectRow): Project {

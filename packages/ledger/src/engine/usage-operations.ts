@@ -55,6 +55,7 @@ export function usageOperations(
         {
           projectId,
           userId: startedBy,
+          transactionId,
           operation: 'complete',
           key: writeOptions.idempotencyKey,
           request: { transaction_id: transactionId, ...input },
@@ -106,6 +107,7 @@ export function usageOperations(
         {
           projectId,
           userId: transactionUserOf(input.transaction_id),
+          transactionId: input.transaction_id,
           operation: 'extend',
           key: writeOptions.idempotencyKey,
           request: input,

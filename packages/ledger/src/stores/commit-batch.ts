@@ -15,20 +15,32 @@ export type BatchConnection<W> = {
   flush?(): Promise<void>
   /** Called when a job was undone: the writer drops what it remembers of rows it read. */
   undone?(): void
+  /** Without savepoints: marks where the next job's writes begin. */
+  mark?(): void
+  /**
+   * Without savepoints, after a job threw `error`: drops the writes made since the mark and says
+   * whether that undid the job. It cannot when one of them was sent, or when the database itself
+   * failed (the transaction is then aborted): only a rollback of the batch undoes those.
+   */
+  discard?(error: unknown): boolean
   release(): void
 }
 
 /**
- * Group commit, the same for every SQL store: runs the jobs in one transaction, each in its own
- * savepoint so a job that fails is undone alone, commits, and only then answers each caller. A
- * transient failure (a busy database, a serialization failure) rolls the whole batch back and
- * runs it again after a backoff, which is why a job must be safe to run twice.
+ * Group commit, the same for every SQL store: runs the jobs in one transaction, commits, and only
+ * then answers each caller. With `savepoints`, each job runs in its own savepoint, so a job that
+ * fails is undone alone. Without, no round trip is spent on savepoints: a job that fails before
+ * any of its writes was sent is undone by dropping them; otherwise the batch is undone and each
+ * job runs again in a transaction of its own. A transient
+ * failure (a busy database, a serialization failure) rolls the whole batch back and runs it again
+ * after a backoff, which is why a job must be safe to run twice.
  */
 export async function commitBatch<W>(
   batch: Array<BatchJob<W>>,
   connect: () => Promise<BatchConnection<W>>,
   options: {
     begin: string
+    savepoints: boolean
     retryable: (error: unknown) => boolean
     maxAttempts: number
     backoffMs: (attempt: number) => number
@@ -44,23 +56,30 @@ export async function commitBatch<W>(
       return
     }
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = []
+    // A job alone needs no savepoint: its failure rolls back the whole unit anyway. Otherwise
+    // one savepoint is open at a time, released and reopened between jobs in one round trip.
+    const alone = batch.length === 1
+    const savepoints = options.savepoints && !alone
     try {
-      // A job alone needs no savepoint: its failure rolls back the whole unit anyway. Otherwise
-      // one savepoint is open at a time, released and reopened between jobs in one round trip.
-      const alone = batch.length === 1
-      await connection.exec(alone ? options.begin : `${options.begin}; SAVEPOINT op`)
+      await connection.exec(savepoints ? `${options.begin}; SAVEPOINT op` : options.begin)
       for (const [index, job] of batch.entries()) {
         const last = index === batch.length - 1
+        if (!savepoints) connection.mark?.()
         try {
           const value = await job.work(connection.writer)
-          // Alone, a job's deferred writes go with the COMMIT: any failure is the job's anyway.
-          if (!alone) await connection.flush?.()
+          // Without savepoints, a job's deferred writes go with the COMMIT: any failure there
+          // undoes the batch anyway.
+          if (savepoints) await connection.flush?.()
           outcomes.push({ ok: true, value })
-          if (!alone && !last) await connection.exec('RELEASE SAVEPOINT op; SAVEPOINT op')
+          if (savepoints && !last) await connection.exec('RELEASE SAVEPOINT op; SAVEPOINT op')
         } catch (error) {
           if (alone || options.retryable(error)) throw error
-          // Undoes the job; the savepoint stays open for the next one.
-          await connection.exec('ROLLBACK TO SAVEPOINT op')
+          if (savepoints) {
+            // Undoes the job; the savepoint stays open for the next one.
+            await connection.exec('ROLLBACK TO SAVEPOINT op')
+          } else if (!connection.discard?.(error)) {
+            throw error
+          }
           connection.undone?.()
           outcomes.push({ ok: false, error })
         }
@@ -74,6 +93,11 @@ export async function commitBatch<W>(
         options.stats.retries++
         await new Promise((resolve) => setTimeout(resolve, options.backoffMs(attempt)))
         continue
+      }
+      if (!alone && !savepoints) {
+        // Which job failed is not known: each runs alone, so that only it fails.
+        for (const job of batch) await commitBatch([job], connect, options)
+        return
       }
       for (const job of batch) job.reject(error)
       return

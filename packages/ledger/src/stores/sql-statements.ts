@@ -9,6 +9,7 @@ import type {
   StoreReader,
   StoreWriter,
   TransactionRow,
+  UnitUser,
   UsageSums,
   UsageSumsQuery,
   UserRow,
@@ -229,11 +230,13 @@ export function createSqlReader(db: SqlExecutor): StoreReader {
  * The writer of one database transaction (make a new one for each). `lockUserSuffix` is what makes
  * `lockUser` a row lock (` FOR UPDATE` on PostgreSQL; nothing on SQLite, whose write transaction
  * excludes all writers). Projects read in the transaction are remembered for it: a batch of
- * operations loads its project once.
+ * operations loads its project once. Where the executor sends statements together (`batch`), the
+ * first `lockUser` also locks and reads the `lockAhead` users, the batch's other units' users, in
+ * the same round trip.
  */
 export function createSqlWriter(
   db: SqlExecutor,
-  options: { lockUserSuffix: string },
+  options: { lockUserSuffix: string; lockAhead?: readonly UnitUser[] },
 ): StoreWriter & { forget(): void } {
   const reader = createSqlReader(db)
   // The columns of each user and transaction row as this transaction last read them, so that an
@@ -271,14 +274,94 @@ export function createSqlWriter(
   const projects = new Map<string, ProjectRow | undefined>()
   // Once the transaction writes a project, stop remembering: a savepoint may undo that write.
   let projectsWritten = false
+  // Users locked and read ahead, by `userKey`, each used by the first lockUser of that user: no
+  // unit writes a user's rows before it locks them.
+  const lockedAhead = new Map<string, LockedUser>()
+  let toLockAhead = options.lockAhead ?? []
   // The spendable buckets of the user just locked, read right after the lock in its round trip;
   // used once, by the next listSpendableBuckets of that user, unless a bucket is written first.
   let lockedBuckets: { userRef: string; rows: SqlRow[] } | undefined
   // Likewise the transaction the caller named to lockUser, unless a transaction is written first.
   let lockedTransaction: { id: string; row: SqlRow | undefined } | undefined
+
+  /**
+   * Locks users (in `ref` order, as every instance does, so two batches do not deadlock) and
+   * reads, each by a statement of its own after the locks are held (as current as a separate read
+   * would be), their spendable buckets, their projects and the transactions named, in one round
+   * trip.
+   */
+  async function lockTogether(
+    batch: NonNullable<SqlExecutor['batch']>,
+    users: readonly UnitUser[],
+  ): Promise<void> {
+    const wanted = new Map<string, { projectId: string; userId: string; ids: Set<string> }>()
+    for (const { projectId, userId, transactionId } of users) {
+      const key = userKey(projectId, userId)
+      const entry = wanted.get(key) ?? { projectId, userId, ids: new Set<string>() }
+      if (transactionId !== undefined) entry.ids.add(transactionId)
+      wanted.set(key, entry)
+    }
+    const pairs = [...wanted.values()]
+    const userIn = `(${pairs.map(() => '(?, ?)').join(', ')})`
+    const userParams = pairs.flatMap((user) => [user.projectId, user.userId])
+    const statements: Array<[string, SqlValue[]]> = [
+      [
+        `SELECT * FROM users WHERE deleted_at IS NULL AND (project_id, user_id) IN ${userIn}
+         ORDER BY ref${options.lockUserSuffix}`,
+        userParams,
+      ],
+      [
+        `SELECT buckets.* FROM buckets JOIN users ON users.ref = buckets.user_ref
+         WHERE users.deleted_at IS NULL AND (users.project_id, users.user_id) IN ${userIn}
+           AND buckets.remaining > 0`,
+        userParams,
+      ],
+    ]
+    // The projects too, unless this transaction has them (or has written one).
+    const projectIds = projectsWritten
+      ? []
+      : [...new Set(pairs.map((user) => user.projectId))].filter((id) => !projects.has(id))
+    if (projectIds.length > 0)
+      statements.push([
+        `SELECT * FROM projects WHERE id IN (${projectIds.map(() => '?').join(', ')})`,
+        projectIds,
+      ])
+    const transactions = pairs.flatMap((user) =>
+      [...user.ids].map((id) => [user.projectId, id] as SqlValue[]),
+    )
+    if (transactions.length > 0)
+      statements.push([
+        `SELECT * FROM transactions WHERE (project_id, id) IN (${transactions.map(() => '(?, ?)').join(', ')})`,
+        transactions.flat(),
+      ])
+    const [userRows = [], bucketRows = [], ...rest] = await batch(statements)
+    if (projectIds.length > 0) {
+      const found = new Map((rest.shift() ?? []).map((row) => [row.id as string, row]))
+      for (const id of projectIds) {
+        const row = found.get(id)
+        projects.set(id, row && toProjectRow(row))
+      }
+    }
+    const transactionRows = new Map((rest.shift() ?? []).map((row) => [row.id as string, row]))
+    const byKey = new Map(
+      userRows.map((row) => [userKey(row.project_id as string, row.user_id as string), row]),
+    )
+    for (const [key, user] of wanted) {
+      const row = byKey.get(key)
+      lockedAhead.set(key, {
+        row,
+        buckets: bucketRows.filter((bucket) => bucket.user_ref === row?.ref),
+        transactions: new Map([...user.ids].map((id) => [id, transactionRows.get(id)])),
+      })
+    }
+  }
+
   return {
     ...reader,
-    forget: () => asRead.clear(),
+    forget: () => {
+      asRead.clear()
+      lockedAhead.clear()
+    },
     async getTransaction(projectId, id) {
       const prefetched = lockedTransaction?.id === id ? lockedTransaction : undefined
       lockedTransaction = undefined
@@ -298,48 +381,28 @@ export function createSqlWriter(
       return projects.get(id)
     },
     async lockUser(projectId, userId, lockOptions = {}) {
-      const lock: [string, SqlValue[]] = [
-        `SELECT * FROM users WHERE project_id = ? AND user_id = ? AND deleted_at IS NULL${options.lockUserSuffix}`,
-        [projectId, userId],
-      ]
       if (!db.batch) {
-        const [row] = await db.all(...lock)
+        const [row] = await db.all(
+          `SELECT * FROM users WHERE project_id = ? AND user_id = ? AND deleted_at IS NULL${options.lockUserSuffix}`,
+          [projectId, userId],
+        )
         return row && rememberUser(toUserRow(row))
       }
-      // What the caller reads next comes in the lock's round trip, each by a statement of its own
-      // after the lock is held (as current as a separate read would be): the user's buckets, the
-      // project, the transaction named.
-      const transactionId = lockOptions.transactionId
-      const statements: Array<[string, SqlValue[]]> = [
-        lock,
-        [
-          `SELECT buckets.* FROM buckets JOIN users ON users.ref = buckets.user_ref
-           WHERE users.project_id = ? AND users.user_id = ? AND users.deleted_at IS NULL
-             AND buckets.remaining > 0`,
-          [projectId, userId],
-        ],
-      ]
-      // The project too, unless this transaction has it (or has written one).
-      const projectAt =
-        !projectsWritten && !projects.has(projectId)
-          ? statements.push(['SELECT * FROM projects WHERE id = ?', [projectId]]) - 1
-          : -1
-      const transactionAt =
-        transactionId === undefined
-          ? -1
-          : statements.push([
-              'SELECT * FROM transactions WHERE project_id = ? AND id = ?',
-              [projectId, transactionId],
-            ]) - 1
-      const results = await db.batch(statements)
-      if (projectAt >= 0) {
-        const projectRow = results[projectAt]?.[0]
-        projects.set(projectId, projectRow && toProjectRow(projectRow))
+      // What the caller reads next comes in the lock's round trip: the user's buckets, the
+      // project, the transaction named (and the same for the users locked ahead).
+      const { transactionId } = lockOptions
+      const key = userKey(projectId, userId)
+      const ahead = lockedAhead.get(key)
+      if (!ahead || (transactionId !== undefined && !ahead.transactions.has(transactionId))) {
+        await lockTogether(db.batch, [...toLockAhead, { projectId, userId, transactionId }])
+        toLockAhead = []
       }
-      const row = results[0]?.[0]
-      if (row) lockedBuckets = { userRef: row.ref as string, rows: results[1] ?? [] }
+      const locked = lockedAhead.get(key) as LockedUser
+      lockedAhead.delete(key)
+      const row = locked.row
+      if (row) lockedBuckets = { userRef: row.ref as string, rows: locked.buckets }
       if (row && transactionId !== undefined)
-        lockedTransaction = { id: transactionId, row: results[transactionAt]?.[0] }
+        lockedTransaction = { id: transactionId, row: locked.transactions.get(transactionId) }
       return row && rememberUser(toUserRow(row))
     },
     async insertProject(row) {
@@ -549,6 +612,16 @@ export function createSqlWriter(
     },
   }
 }
+
+/** A user locked and read ahead of the unit that uses it. */
+type LockedUser = {
+  row: SqlRow | undefined
+  buckets: SqlRow[]
+  /** The transactions named, read under the lock (undefined: none in this project). */
+  transactions: Map<string, SqlRow | undefined>
+}
+
+const userKey = (projectId: string, userId: string) => `${projectId}\u0000${userId}`
 
 /** A JSON column: text from SQLite, already parsed from PostgreSQL's JSONB. */
 function json(value: unknown): unknown {

@@ -308,16 +308,10 @@ export interface Store {
   /** Which engine, for messages and metrics. */
   readonly kind: 'sqlite' | 'postgres'
   /**
-   * True when the store commits writes with the same `batchKey` together and runs other keys in
-   * parallel (PostgreSQL); false when it batches every write anyway (SQLite). The ledger only
-   * spends a read to find a batch key when it is worth it.
-   */
-  readonly batchesByKey: boolean
-  /**
    * Runs `work` as one atomic unit that may write. The store decides isolation (SQLite: one
    * writer at a time; PostgreSQL: row locks) and retries the whole unit on a transient conflict,
-   * so `work` must be safe to run again. Units with the same `batchKey` (one user) may be
-   * committed together in one transaction, each in its own savepoint.
+   * so `work` must be safe to run again. Units that arrive together may be committed in one
+   * transaction (group commit); one that fails is undone alone.
    */
   write<T>(work: (tx: StoreWriter) => Promise<T>, options?: WriteUnitOptions): Promise<T>
   /** Runs `work` on a consistent snapshot, without writing. */
@@ -331,9 +325,15 @@ export interface Store {
 
 /** Options of one unit of work. */
 export type WriteUnitOptions = {
-  /** Units with the same key touch the same rows (one user), so they may share a commit. */
-  batchKey?: string
+  /**
+   * The user the unit locks first (its rows are the only ones it changes) and the transaction it
+   * then reads, if known: a store may lock and read them ahead, together with other units' users.
+   */
+  user?: UnitUser
 }
+
+/** A user a unit of work locks (see `WriteUnitOptions.user`). */
+export type UnitUser = { projectId: string; userId: string; transactionId?: string }
 
 /** What a store has done since it opened. */
 export type StoreStats = {

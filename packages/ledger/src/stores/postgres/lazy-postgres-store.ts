@@ -39,7 +39,6 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   const none: StoreStats = { writes: 0, commits: 0, retries: 0 }
   return {
     kind: 'postgres',
-    batchesByKey: true,
     write: (work, unit) => loaded.then((opened) => opened.write(work, unit)),
     read: (work) => loaded.then((opened) => opened.read(work)),
     ready: () => loaded.then((opened) => opened.ready()),

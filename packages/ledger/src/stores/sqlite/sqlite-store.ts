@@ -143,6 +143,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       },
       {
         begin: 'BEGIN IMMEDIATE',
+        // Savepoints cost SQLite no round trip; a failing operation is undone alone.
+        savepoints: true,
         retryable: isBusy,
         maxAttempts: 20,
         backoffMs: (attempt) => 5 + Math.random() * 20 * attempt,
@@ -153,7 +155,6 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 
   return {
     kind: 'sqlite',
-    batchesByKey: false,
     write<T>(work: (tx: StoreWriter) => Promise<T>): Promise<T> {
       return new Promise<T>((resolve, reject) => {
         enqueue({ kind: 'write', work, resolve: resolve as (value: unknown) => void, reject })

@@ -12,9 +12,96 @@ export function batchesSuite(factory: StoreFactory): void {
     })
     afterEach(() => verifyAndClose(h))
 
+    it('commits the operations of many users that arrive together in a few transactions', async () => {
+      const users = Array.from({ length: 24 }, (_, index) => `user-${index}`)
+      for (const user of users) await h.ledger.createUser(h.projectId, { user_id: user })
+      const before = h.store.stats()
+      const starts = await Promise.all(
+        users.map((user) =>
+          h.ledger.startUsage(h.projectId, {
+            user_id: user,
+            model: 'unit',
+            provisional_tokens: { output_tokens: 10 },
+          }),
+        ),
+      )
+      await Promise.all(
+        starts.map((start) =>
+          h.ledger.completeUsage(h.projectId, {
+            transaction_id: start.transaction_id as string,
+            success: true,
+            finalized_tokens: { output_tokens: 4 },
+          }),
+        ),
+      )
+      const after = h.store.stats()
+      expect(after.writes - before.writes).toBe(48)
+      expect(after.commits - before.commits).toBeLessThan(16)
+      for (const user of users)
+        expect(await h.ledger.getBalance(h.projectId, user)).toEqual({
+          user_id: user,
+          balance: 96,
+          held: 0,
+        })
+    })
+
+    it('undoes only the operation that fails, in a batch of several users', async () => {
+      for (const user of ['bob', 'carl']) await h.ledger.createUser(h.projectId, { user_id: user })
+      const bob = (await h.store.read((tx) => tx.getUser(h.projectId, 'bob'))) as UserRow
+      const results = await Promise.allSettled([
+        h.ledger.grantCredits(h.projectId, { user_id: 'ann', credits: 1 }),
+        // Refused by the ledger, before it writes.
+        h.ledger.startUsage(h.projectId, { user_id: 'bob', model: 'no-such-model' }),
+        // Refused by the database (held must not be negative), when the batch is committed.
+        h.store.write(
+          async (tx) => {
+            await tx.lockUser(h.projectId, 'bob')
+            await tx.updateUser({ ...bob, held: -1 })
+          },
+          { user: { projectId: h.projectId, userId: 'bob' } },
+        ),
+        h.ledger.grantCredits(h.projectId, { user_id: 'carl', credits: 2 }),
+      ])
+      expect(results.map((result) => result.status)).toEqual([
+        'fulfilled',
+        'rejected',
+        'rejected',
+        'fulfilled',
+      ])
+      const balances = await Promise.all(
+        ['ann', 'bob', 'carl'].map(
+          async (user) => (await h.ledger.getBalance(h.projectId, user)).balance,
+        ),
+      )
+      expect(balances).toEqual([101, 100, 102])
+    })
+
+    it('undoes an operation the ledger refuses without running the rest of its batch again', async () => {
+      for (const user of ['bob', 'carl', 'x', 'y'])
+        await h.ledger.createUser(h.projectId, { user_id: user })
+      const before = h.store.stats()
+      // Two writes first: a store running two transactions at once batches the next three.
+      const results = await Promise.allSettled([
+        h.ledger.grantCredits(h.projectId, { user_id: 'x', credits: 1 }),
+        h.ledger.grantCredits(h.projectId, { user_id: 'y', credits: 1 }),
+        h.ledger.grantCredits(h.projectId, { user_id: 'ann', credits: 1 }),
+        h.ledger.startUsage(h.projectId, { user_id: 'bob', model: 'no-such-model' }),
+        h.ledger.grantCredits(h.projectId, { user_id: 'carl', credits: 2 }),
+      ])
+      expect(results.map((result) => result.status)).toEqual([
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+        'rejected',
+        'fulfilled',
+      ])
+      expect(h.store.stats().commits - before.commits).toBeLessThanOrEqual(3)
+      expect((await h.ledger.getBalance(h.projectId, 'carl')).balance).toBe(102)
+    })
+
     it('writes a row as given after a unit that changed it in the same batch was undone', async () => {
       const ann = (await h.store.read((tx) => tx.getUser(h.projectId, 'ann'))) as UserRow
-      const options = { batchKey: 'ann' }
+      const options = { user: { projectId: h.projectId, userId: 'ann' } }
       // The first unit changes ann, reads the change back, then fails: its savepoint is rolled
       // back. The second writes ann without reading her first. A writer that still believed the
       // rolled-back read would find nothing to write and leave the old balance.
