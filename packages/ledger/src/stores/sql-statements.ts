@@ -236,7 +236,12 @@ export function createSqlReader(db: SqlExecutor): StoreReader {
  */
 export function createSqlWriter(
   db: SqlExecutor,
-  options: { lockUserSuffix: string; lockAhead?: readonly UnitUser[] },
+  options: {
+    lockUserSuffix: string
+    /** The transaction excludes every other writer (SQLite): all it reads stays current. */
+    serialized?: boolean
+    lockAhead?: readonly UnitUser[]
+  },
 ): StoreWriter & { forget(): void } {
   const reader = createSqlReader(db)
   // The columns of each user and transaction row as this transaction last read them, so that an
@@ -274,85 +279,93 @@ export function createSqlWriter(
   const projects = new Map<string, ProjectRow | undefined>()
   // Once the transaction writes a project, stop remembering: a savepoint may undo that write.
   let projectsWritten = false
-  // Users locked and read ahead, by `userKey`, each used by the first lockUser of that user: no
-  // unit writes a user's rows before it locks them.
-  const lockedAhead = new Map<string, LockedUser>()
+  // The rows of the users this transaction locked, their spendable buckets and their transactions,
+  // as the database has them now: read under the lock, then kept up to date by this writer's own
+  // writes. Nobody else can change them while the lock is held, so a user's next unit in the batch
+  // reads them here. Cleared when a unit is undone (`forget`). `null`: none in the database (kept
+  // only when `serialized`).
+  const heldUsers = new Map<string, SqlRow | null>()
+  const heldBuckets = new Map<string, SqlRow[]>()
+  const heldTransactions = new Map<string, SqlRow | null>()
   let toLockAhead = options.lockAhead ?? []
-  // The spendable buckets of the user just locked, read right after the lock in its round trip;
-  // used once, by the next listSpendableBuckets of that user, unless a bucket is written first.
-  let lockedBuckets: { userRef: string; rows: SqlRow[] } | undefined
-  // Likewise the transaction the caller named to lockUser, unless a transaction is written first.
-  let lockedTransaction: { id: string; row: SqlRow | undefined } | undefined
 
   /**
    * Locks users (in `ref` order, as every instance does, so two batches do not deadlock) and
    * reads, each by a statement of its own after the locks are held (as current as a separate read
    * would be), their spendable buckets, their projects and the transactions named, in one round
-   * trip.
+   * trip. A user already held is not read again.
    */
   async function lockTogether(
     batch: NonNullable<SqlExecutor['batch']>,
     users: readonly UnitUser[],
   ): Promise<void> {
-    const wanted = new Map<string, { projectId: string; userId: string; ids: Set<string> }>()
+    const toLock = new Map<string, [projectId: string, userId: string]>()
+    const toRead = new Map<string, [projectId: string, transactionId: string]>()
     for (const { projectId, userId, transactionId } of users) {
-      const key = userKey(projectId, userId)
-      const entry = wanted.get(key) ?? { projectId, userId, ids: new Set<string>() }
-      if (transactionId !== undefined) entry.ids.add(transactionId)
-      wanted.set(key, entry)
+      const key = pairKey(projectId, userId)
+      if (!heldUsers.has(key)) toLock.set(key, [projectId, userId])
+      if (transactionId !== undefined && !heldTransactions.has(pairKey(projectId, transactionId)))
+        toRead.set(pairKey(projectId, transactionId), [projectId, transactionId])
     }
-    const pairs = [...wanted.values()]
-    const userIn = `(${pairs.map(() => '(?, ?)').join(', ')})`
-    const userParams = pairs.flatMap((user) => [user.projectId, user.userId])
-    const statements: Array<[string, SqlValue[]]> = [
-      [
-        `SELECT * FROM users WHERE deleted_at IS NULL AND (project_id, user_id) IN ${userIn}
-         ORDER BY ref${options.lockUserSuffix}`,
-        userParams,
-      ],
-      [
-        `SELECT buckets.* FROM buckets JOIN users ON users.ref = buckets.user_ref
-         WHERE users.deleted_at IS NULL AND (users.project_id, users.user_id) IN ${userIn}
-           AND buckets.remaining > 0`,
-        userParams,
-      ],
+    const pairs = (entries: Map<string, [string, string]>) => [
+      `(${[...entries.values()].map(() => '(?, ?)').join(', ')})`,
+      [...entries.values()].flat(),
     ]
+    const statements: Array<[string, SqlValue[]]> = []
+    if (toLock.size > 0) {
+      const [userIn, userParams] = pairs(toLock) as [string, SqlValue[]]
+      statements.push(
+        [
+          `SELECT * FROM users WHERE deleted_at IS NULL AND (project_id, user_id) IN ${userIn}
+           ORDER BY ref${options.lockUserSuffix}`,
+          userParams,
+        ],
+        [
+          `SELECT buckets.* FROM buckets JOIN users ON users.ref = buckets.user_ref
+           WHERE users.deleted_at IS NULL AND (users.project_id, users.user_id) IN ${userIn}
+             AND buckets.remaining > 0`,
+          userParams,
+        ],
+      )
+    }
     // The projects too, unless this transaction has them (or has written one).
     const projectIds = projectsWritten
       ? []
-      : [...new Set(pairs.map((user) => user.projectId))].filter((id) => !projects.has(id))
+      : [...new Set([...toLock.values()].map(([projectId]) => projectId))].filter(
+          (id) => !projects.has(id),
+        )
     if (projectIds.length > 0)
       statements.push([
         `SELECT * FROM projects WHERE id IN (${projectIds.map(() => '?').join(', ')})`,
         projectIds,
       ])
-    const transactions = pairs.flatMap((user) =>
-      [...user.ids].map((id) => [user.projectId, id] as SqlValue[]),
-    )
-    if (transactions.length > 0)
-      statements.push([
-        `SELECT * FROM transactions WHERE (project_id, id) IN (${transactions.map(() => '(?, ?)').join(', ')})`,
-        transactions.flat(),
-      ])
-    const [userRows = [], bucketRows = [], ...rest] = await batch(statements)
+    if (toRead.size > 0) {
+      const [idIn, idParams] = pairs(toRead) as [string, SqlValue[]]
+      statements.push([`SELECT * FROM transactions WHERE (project_id, id) IN ${idIn}`, idParams])
+    }
+    if (statements.length === 0) return
+    const results = await batch(statements)
+    const [userRows = [], bucketRows = []] = toLock.size > 0 ? results.splice(0, 2) : []
+    // A user not found is not kept: no row was locked, so another instance may create it.
+    for (const row of userRows) {
+      heldUsers.set(pairKey(row.project_id as string, row.user_id as string), row)
+      heldBuckets.set(row.ref as string, [])
+    }
+    for (const row of bucketRows) heldBuckets.get(row.user_ref as string)?.push(row)
     if (projectIds.length > 0) {
-      const found = new Map((rest.shift() ?? []).map((row) => [row.id as string, row]))
+      const found = new Map((results.shift() ?? []).map((row) => [row.id as string, row]))
       for (const id of projectIds) {
         const row = found.get(id)
         projects.set(id, row && toProjectRow(row))
       }
     }
-    const transactionRows = new Map((rest.shift() ?? []).map((row) => [row.id as string, row]))
-    const byKey = new Map(
-      userRows.map((row) => [userKey(row.project_id as string, row.user_id as string), row]),
-    )
-    for (const [key, user] of wanted) {
-      const row = byKey.get(key)
-      lockedAhead.set(key, {
-        row,
-        buckets: bucketRows.filter((bucket) => bucket.user_ref === row?.ref),
-        transactions: new Map([...user.ids].map((id) => [id, transactionRows.get(id)])),
-      })
+    if (toRead.size === 0) return
+    const found = new Map((results.shift() ?? []).map((row) => [row.id as string, row]))
+    for (const [key, [projectId, id]] of toRead) {
+      const row = found.get(id)
+      // Current only if its user is held (every change to a transaction locks its user).
+      const owner = row && heldUsers.get(pairKey(projectId, row.user_id as string))
+      if (row && owner && owner.ref === row.user_ref) heldTransactions.set(key, row)
     }
   }
 
@@ -360,20 +373,33 @@ export function createSqlWriter(
     ...reader,
     forget: () => {
       asRead.clear()
-      lockedAhead.clear()
+      heldUsers.clear()
+      heldBuckets.clear()
+      heldTransactions.clear()
     },
     async getTransaction(projectId, id) {
-      const prefetched = lockedTransaction?.id === id ? lockedTransaction : undefined
-      lockedTransaction = undefined
-      const row = prefetched
-        ? prefetched.row && toTransactionRow(prefetched.row)
-        : await reader.getTransaction(projectId, id)
-      return row && rememberTransaction(row)
+      const key = pairKey(projectId, id)
+      let row = heldTransactions.get(key)
+      if (row === undefined) {
+        row =
+          (
+            await db.all('SELECT * FROM transactions WHERE project_id = ? AND id = ?', [
+              projectId,
+              id,
+            ])
+          )[0] ?? null
+        // Alone in the database (SQLite), whatever this transaction reads stays current.
+        if (options.serialized) heldTransactions.set(key, row)
+      }
+      return row ? rememberTransaction(toTransactionRow(row)) : undefined
     },
     async listSpendableBuckets(userRef) {
-      const prefetched = lockedBuckets?.userRef === userRef ? lockedBuckets.rows : undefined
-      lockedBuckets = undefined
-      return prefetched ? prefetched.map(toBucketRow) : reader.listSpendableBuckets(userRef)
+      let rows = heldBuckets.get(userRef)
+      if (!rows) {
+        rows = await db.all('SELECT * FROM buckets WHERE user_ref = ? AND remaining > 0', [userRef])
+        if (options.serialized) heldBuckets.set(userRef, rows)
+      }
+      return rows.map(toBucketRow)
     },
     async getProject(id) {
       if (projectsWritten) return reader.getProject(id)
@@ -381,29 +407,26 @@ export function createSqlWriter(
       return projects.get(id)
     },
     async lockUser(projectId, userId, lockOptions = {}) {
-      if (!db.batch) {
-        const [row] = await db.all(
-          `SELECT * FROM users WHERE project_id = ? AND user_id = ? AND deleted_at IS NULL${options.lockUserSuffix}`,
-          [projectId, userId],
-        )
-        return row && rememberUser(toUserRow(row))
-      }
-      // What the caller reads next comes in the lock's round trip: the user's buckets, the
-      // project, the transaction named (and the same for the users locked ahead).
       const { transactionId } = lockOptions
-      const key = userKey(projectId, userId)
-      const ahead = lockedAhead.get(key)
-      if (!ahead || (transactionId !== undefined && !ahead.transactions.has(transactionId))) {
+      const key = pairKey(projectId, userId)
+      if (!db.batch) {
+        if (!heldUsers.has(key)) {
+          const [row] = await db.all(
+            `SELECT * FROM users WHERE project_id = ? AND user_id = ? AND deleted_at IS NULL${options.lockUserSuffix}`,
+            [projectId, userId],
+          )
+          heldUsers.set(key, row ?? null)
+        }
+      } else {
+        // What the caller reads next comes in the lock's round trip: the user's buckets, the
+        // project, the transaction named (and the same for the users locked ahead).
         await lockTogether(db.batch, [...toLockAhead, { projectId, userId, transactionId }])
         toLockAhead = []
       }
-      const locked = lockedAhead.get(key) as LockedUser
-      lockedAhead.delete(key)
-      const row = locked.row
-      if (row) lockedBuckets = { userRef: row.ref as string, rows: locked.buckets }
-      if (row && transactionId !== undefined)
-        lockedTransaction = { id: transactionId, row: locked.transactions.get(transactionId) }
-      return row && rememberUser(toUserRow(row))
+      const row = heldUsers.get(key)
+      // Deleted by this transaction: gone, as the locking read would say.
+      if (!row || row.deleted_at !== null) return undefined
+      return rememberUser(toUserRow(row))
     },
     async insertProject(row) {
       projectsWritten = true
@@ -439,13 +462,19 @@ export function createSqlWriter(
           row.tier_as_of,
         ],
       )
+      // A new live user under this id: the next lockUser reads it.
+      heldUsers.delete(pairKey(row.project_id, row.user_id))
       return changed === 1
     },
     async updateUser(row) {
-      await update('users', USER_COLUMNS, userValues(row), ['ref', row.ref])
+      const values = userValues(row)
+      await update('users', USER_COLUMNS, values, ['ref', row.ref])
+      const key = pairKey(row.project_id, row.user_id)
+      const held = heldUsers.get(key)
+      if (held?.ref === row.ref) heldUsers.set(key, withColumns(held, USER_COLUMNS, values))
     },
     async insertBucket(row) {
-      lockedBuckets = undefined
+      if (row.remaining > 0) heldBuckets.get(row.user_ref)?.push({ ...row })
       await write(
         db,
         `INSERT INTO buckets (id, project_id, user_ref, kind, credits, remaining, expires_at, reason, created_at)
@@ -464,11 +493,23 @@ export function createSqlWriter(
       )
     },
     async updateBucketRemaining(id, remaining) {
-      lockedBuckets = undefined
+      let found = false
+      for (const [userRef, rows] of heldBuckets) {
+        const at = rows.findIndex((bucket) => bucket.id === id)
+        if (at < 0) continue
+        found = true
+        heldBuckets.set(
+          userRef,
+          remaining > 0
+            ? rows.map((bucket, index) => (index === at ? { ...bucket, remaining } : bucket))
+            : rows.filter((_, index) => index !== at),
+        )
+      }
+      // A spent bucket spendable again, of a user not known: read the buckets again.
+      if (!found && remaining > 0) heldBuckets.clear()
       await write(db, 'UPDATE buckets SET remaining = ? WHERE id = ?', [remaining, id])
     },
     async insertTransaction(row) {
-      lockedTransaction = undefined
       const values = transactionValues(row)
       await write(
         db,
@@ -477,10 +518,17 @@ export function createSqlWriter(
         values,
       )
       asRead.set(`transactions:${row.id}`, values)
+      heldTransactions.set(
+        pairKey(row.project_id, row.id),
+        withColumns({}, TRANSACTION_COLUMNS, values),
+      )
     },
     async updateTransaction(row) {
-      lockedTransaction = undefined
-      await update('transactions', TRANSACTION_COLUMNS, transactionValues(row), ['id', row.id])
+      const values = transactionValues(row)
+      await update('transactions', TRANSACTION_COLUMNS, values, ['id', row.id])
+      const key = pairKey(row.project_id, row.id)
+      const held = heldTransactions.get(key)
+      if (held) heldTransactions.set(key, withColumns(held, TRANSACTION_COLUMNS, values))
     },
     async summarizeUsageDays(projectId, from, to) {
       const done = new Set(
@@ -613,15 +661,17 @@ export function createSqlWriter(
   }
 }
 
-/** A user locked and read ahead of the unit that uses it. */
-type LockedUser = {
-  row: SqlRow | undefined
-  buckets: SqlRow[]
-  /** The transactions named, read under the lock (undefined: none in this project). */
-  transactions: Map<string, SqlRow | undefined>
+/** `row` with `columns` set to `values` (encoded as they are written). */
+function withColumns(row: SqlRow, columns: readonly string[], values: SqlValue[]): SqlRow {
+  const out: SqlRow = { ...row }
+  columns.forEach((column, index) => {
+    out[column] = values[index]
+  })
+  return out
 }
 
-const userKey = (projectId: string, userId: string) => `${projectId}\u0000${userId}`
+/** A key of two ids (a user or a transaction within its project). */
+const pairKey = (projectId: string, userId: string) => `${projectId}\u0000${userId}`
 
 /** A JSON column: text from SQLite, already parsed from PostgreSQL's JSONB. */
 function json(value: unknown): unknown {

@@ -133,7 +133,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       batch,
       async () => {
         // SQLite's write lock, taken by BEGIN IMMEDIATE, already excludes every other writer.
-        const writer = createSqlWriter(executor, { lockUserSuffix: '' })
+        const writer = createSqlWriter(executor, { lockUserSuffix: '', serialized: true })
         return {
           writer,
           exec: async (sql) => db.exec(sql),

@@ -99,6 +99,53 @@ export function batchesSuite(factory: StoreFactory): void {
       expect((await h.ledger.getBalance(h.projectId, 'carl')).balance).toBe(102)
     })
 
+    it("keeps a user's balance right across the units of one batch, through a delete and a new user under the id", async () => {
+      const start = (tokens: number) =>
+        h.ledger.startUsage(h.projectId, {
+          user_id: 'ann',
+          model: 'unit',
+          provisional_tokens: { output_tokens: tokens },
+        })
+      // Issued together: one user's units share a batch, each reading what the one before wrote.
+      const [zeroth, , first, second, , , , third] = await Promise.all([
+        start(10),
+        h.ledger.grantCredits(h.projectId, { user_id: 'ann', credits: 7 }),
+        start(97), // needs the 7 just granted
+        start(10), // none left: refused
+        h.ledger.deleteUser(h.projectId, 'ann'),
+        h.ledger.createUser(h.projectId, { user_id: 'ann' }),
+        h.ledger.grantCredits(h.projectId, { user_id: 'ann', credits: 5 }),
+        start(10),
+      ])
+      expect([zeroth.continue, first.continue, second.continue, third.continue]).toEqual([
+        true,
+        true,
+        false,
+        true,
+      ])
+      // The 97 came from the tier's bucket and the one granted in the batch, none on overdraft.
+      const journal = await h.store.read((tx) => tx.readJournal(h.projectId, 0, 1000))
+      const reserved = journal.filter(
+        (entry) => entry.kind === 'reserve' && entry.transaction_id === first.transaction_id,
+      )
+      expect(reserved.map((entry) => entry.debit.split(':')[0])).toEqual(['bucket', 'bucket'])
+      for (const call of [zeroth, first])
+        expect(
+          (await h.ledger.getTransaction(h.projectId, call.transaction_id as string)).status,
+        ).toBe('expired')
+      expect(await h.ledger.getBalance(h.projectId, 'ann')).toEqual({
+        user_id: 'ann',
+        balance: 95,
+        held: 10,
+      })
+      await h.ledger.completeUsage(h.projectId, {
+        transaction_id: third.transaction_id as string,
+        success: true,
+        finalized_tokens: { output_tokens: 3 },
+      })
+      expect((await h.ledger.getBalance(h.projectId, 'ann')).balance).toBe(102)
+    })
+
     it('writes a row as given after a unit that changed it in the same batch was undone', async () => {
       const ann = (await h.store.read((tx) => tx.getUser(h.projectId, 'ann'))) as UserRow
       const options = { user: { projectId: h.projectId, userId: 'ann' } }
