@@ -1,4 +1,5 @@
 import { createPostgresStore } from './stores/postgres/lazy-postgres-store.ts'
+import type { PostgresStoreOptions } from './stores/postgres/postgres-store.ts'
 import { createSqliteStore, type SqliteStoreOptions } from './stores/sqlite/sqlite-store.ts'
 import type { Store } from './stores/store.ts'
 
@@ -8,9 +9,13 @@ import type { Store } from './stores/store.ts'
  */
 export function createStore(
   database: string,
-  options: { synchronous?: SqliteStoreOptions['synchronous']; schema?: string } = {},
+  options: {
+    synchronous?: SqliteStoreOptions['synchronous']
+  } & Pick<PostgresStoreOptions, 'schema' | 'maxConnections' | 'writeTransactions'> = {},
 ): Store {
-  if (/^postgres(ql)?:\/\//i.test(database))
-    return createPostgresStore({ url: database, schema: options.schema })
+  if (/^postgres(ql)?:\/\//i.test(database)) {
+    const { schema, maxConnections, writeTransactions } = options
+    return createPostgresStore({ url: database, schema, maxConnections, writeTransactions })
+  }
   return createSqliteStore({ path: database, synchronous: options.synchronous })
 }

@@ -231,6 +231,57 @@ describe('credly serve', () => {
     expect(await server.exited).toBe(0)
   }, 30_000)
 
+  it('--key-cache 0 refuses a key revoked by another process at once (the default trusts it 10 s)', async () => {
+    const { project_id: projectId, admin_key: adminKey } = JSON.parse(
+      (await run('init', '--config', configPath, '--database', database, '--json')).stdout,
+    )
+    const key = JSON.parse(
+      (await run('keys', 'create', '--scope', 'metering', '--database', database, '--json')).stdout,
+    )
+    const trusting = await serve()
+    const reading = await serve('--key-cache', '0')
+    const balance = (url: string) =>
+      fetch(`${url}/v1/users/ann/balance`, { headers: { authorization: `Bearer ${key.key}` } })
+    await createClient({ apiKey: adminKey, projectId, baseUrl: reading.url }).createUser({
+      user_id: 'ann',
+    })
+    for (const server of [trusting, reading]) expect((await balance(server.url)).status).toBe(200)
+    expect((await run('keys', 'revoke', key.id, '--database', database)).code).toBe(0)
+    expect((await balance(reading.url)).status).toBe(401)
+    expect((await balance(trusting.url)).status).toBe(200)
+    for (const server of [trusting, reading]) {
+      server.child.kill('SIGTERM')
+      expect(await server.exited).toBe(0)
+    }
+  }, 30_000)
+
+  it('refuses PostgreSQL options on a SQLite database, and a key cache or pool out of range', async () => {
+    expect((await run('init', '--config', configPath, '--database', database)).code).toBe(0)
+    for (const [args, message] of [
+      [['--pg-pool', '4'], '--pg-pool applies to a PostgreSQL database'],
+      [['--key-cache', '1.5'], '--key-cache must be a whole number'],
+      [['--key-cache', '3601'], '--key-cache must be at most 3600 seconds'],
+    ] as const) {
+      const result = await run('serve', '--database', database, '--port', '0', ...args)
+      expect(result.code).toBe(2)
+      expect(result.stderr).toContain(message)
+    }
+    const url = 'postgres://credly@127.0.0.1:1/credly'
+    const tooMany = await run(
+      'serve',
+      '--database',
+      url,
+      '--pg-pool',
+      '2',
+      '--pg-write-transactions',
+      '3',
+    )
+    expect(tooMany.code).toBe(2)
+    expect(tooMany.stderr).toContain(
+      '--pg-write-transactions (3) must not be more than --pg-pool (2)',
+    )
+  }, 30_000)
+
   it('says so when PostgreSQL cannot be reached', async () => {
     const result = await run('migrate', '--database', 'postgres://credly:secret@127.0.0.1:1/credly')
     expect(result.code).toBe(1)

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { promisify } from 'node:util'
 import { createLedger, createPostgresStore, type Store } from '@credly/ledger'
@@ -111,5 +111,74 @@ describe.runIf(await reachable())('two Credly servers on one PostgreSQL', () => 
     )
     expect(created.project_id).toMatch(/^prj_/)
     expect((await run('verify')).stdout).toContain(`${created.project_id}: ok`)
+  }, 60_000)
+
+  it('credly serve --pg-pool bounds the connections an instance opens, under concurrent calls', async () => {
+    const database = `credly_pool_${randomBytes(6).toString('hex')}`
+    await admin(`CREATE DATABASE ${database}`)
+    cleanups.push(() => admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`))
+    const databaseUrl = url.replace(/\/[^/]*$/, `/${database}`)
+    const config = new URL('../../../examples/credly.json', import.meta.url).pathname
+    const child = spawn(process.execPath, [
+      '--conditions=@credly/source',
+      cli,
+      'serve',
+      '--database',
+      databaseUrl,
+      '--config',
+      config,
+      '--port',
+      '0',
+      '--pg-pool',
+      '3',
+    ])
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    cleanups.push(async () => {
+      child.kill('SIGTERM')
+      await exited
+    })
+    let stdout = ''
+    const logs = () =>
+      stdout
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+    const serverUrl = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (chunk) => {
+        stdout += chunk
+        const listening = logs().find((line) => line.msg === 'listening')
+        if (listening) resolve(listening.url as string)
+      })
+      void exited.then(() => reject(new Error('credly serve exited')))
+    })
+    const created = logs().find((line) => line.msg === 'project created; these keys are shown once')
+    const client = createClient({
+      apiKey: created?.admin_key as string,
+      projectId: created?.project_id as string,
+      baseUrl: serverUrl,
+    })
+    const users = Array.from({ length: 16 }, (_, index) => `user-${index}`)
+    await Promise.all(users.map((user) => client.createUser({ user_id: user })))
+    const starts = await Promise.all(
+      users.flatMap((user) =>
+        [1, 2].map(() =>
+          client.startUsageTransaction({
+            user_id: user,
+            model: 'gpt-4o-mini',
+            provisional_tokens: { output_tokens: 100 },
+          }),
+        ),
+      ),
+    )
+    expect(starts.every((start) => start.continue)).toBe(true)
+    const counter = new pg.Client({ connectionString: url })
+    await counter.connect()
+    const { rows } = await counter.query(
+      'SELECT count(*)::int AS connections FROM pg_stat_activity WHERE datname = $1',
+      [database],
+    )
+    await counter.end()
+    expect(rows[0].connections).toBeGreaterThan(0)
+    expect(rows[0].connections).toBeLessThanOrEqual(3)
   }, 60_000)
 })

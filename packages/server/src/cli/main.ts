@@ -15,6 +15,7 @@ Usage:
   credly serve   [--config FILE] [--database PATH|URL] [--port N] [--host H] [--project ID]
                  [--rate-limit N] [--failed-auth-limit N] [--max-connections N]
                  [--headers-timeout S] [--request-timeout S] [--keep-alive-timeout S]
+                 [--key-cache S] [--pg-pool N] [--pg-write-transactions N]
   credly init    --config FILE [--database PATH|URL] [--json] [--new-project]
   credly keys    create --scope admin|metering [--name NAME] | list | revoke KEY_ID   [--project ID] [--json]
   credly users   list | show USER_ID | grant USER_ID --credits N [--expires-at ISO] [--reason TEXT]   [--project ID] [--json]
@@ -40,6 +41,12 @@ serve   runs the HTTP API (default 127.0.0.1:8787) with JSON logs on stdout. Wit
           --headers-timeout S     seconds to send a request's headers (default 10)
           --request-timeout S     seconds to send a whole request (default 30)
           --keep-alive-timeout S  seconds an idle connection stays open (default 5)
+        --key-cache S     seconds an API key read is trusted; a key revoked by another process
+                          is refused within it (default 10; 0: read the key on every request)
+        On PostgreSQL (docs/postgres.md):
+          --pg-pool N                 connections per instance (default 10)
+          --pg-write-transactions N   write transactions at once; fewer carry more writes each
+                                      (default 2, at most --pg-pool)
 init    creates a project from a config file and prints its admin and metering keys, once. A
         database that has a project already is refused; --new-project adds another on purpose.
 keys    creates, lists or revokes the project's API keys (secrets are shown only on create).

@@ -10,6 +10,7 @@ import {
   databaseOption,
   describeError,
   isMissingFile,
+  isPostgresUrl,
   type Output,
   openLedger,
   parse,
@@ -38,6 +39,9 @@ export async function serveCommand(
     'headers-timeout': { type: 'string' },
     'request-timeout': { type: 'string' },
     'keep-alive-timeout': { type: 'string' },
+    'key-cache': { type: 'string' },
+    'pg-pool': { type: 'string' },
+    'pg-write-transactions': { type: 'string' },
     ...databaseOption,
     ...projectOption,
   })
@@ -78,11 +82,27 @@ export async function serveCommand(
   const config = values.config === undefined ? undefined : readConfig(values.config)
   const logger = jsonLogger(output.out)
   const name = databaseName(values.database)
+  const postgres = isPostgresUrl(name)
+  for (const option of ['pg-pool', 'pg-write-transactions'] as const)
+    if (values[option] !== undefined && !postgres)
+      throw new UsageError(`--${option} applies to a PostgreSQL database (a postgres:// URL) only.`)
+  const keyCacheSeconds = wholeNumber(values, 'key-cache', 10)
+  if (keyCacheSeconds > 3600)
+    throw new UsageError(`--key-cache must be at most 3600 seconds, not "${values['key-cache']}".`)
+  const pgPool = wholeNumber(values, 'pg-pool', 10, 1)
+  const writeTransactions = wholeNumber(values, 'pg-write-transactions', 2, 1)
+  if (writeTransactions > pgPool)
+    throw new UsageError(
+      `--pg-write-transactions (${writeTransactions}) must not be more than --pg-pool (${pgPool}): each runs on a connection of the pool.`,
+    )
   if (!config && isMissingFile(name))
     throw new UsageError(
       `there is no database at "${name}". Check --database (or DATABASE_URL), create one with \`credly init --config FILE --database ${name}\`, or pass --config FILE to create it now.`,
     )
-  const { ledger, store, database } = openLedger(name)
+  const { ledger, store, database } = openLedger(name, {
+    store: postgres ? { maxConnections: pgPool, writeTransactions } : {},
+    ledger: { apiKeyCacheMs: keyCacheSeconds * 1000 },
+  })
   try {
     await store.ready()
     if (!config && (await ledger.listProjects()).length === 0)

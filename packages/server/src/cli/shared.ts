@@ -36,7 +36,12 @@ export function databaseName(database: string | undefined): string {
 
 /** True for a SQLite path with no file behind it (opening it would create an empty ledger). */
 export function isMissingFile(database: string): boolean {
-  return database !== ':memory:' && !/^postgres(ql)?:\/\//i.test(database) && !existsSync(database)
+  return database !== ':memory:' && !isPostgresUrl(database) && !existsSync(database)
+}
+
+/** A `postgres://` (or `postgresql://`) URL rather than a SQLite file. */
+export function isPostgresUrl(database: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(database)
 }
 
 /** A whole-number option, at least `min`, or its default. */
@@ -66,7 +71,13 @@ export function seconds(values: Record<string, unknown>, name: string, fallbackM
   return Math.round(value * 1000)
 }
 
-export function openLedger(database: string | undefined): {
+export function openLedger(
+  database: string | undefined,
+  options: {
+    store?: Parameters<typeof createStore>[1]
+    ledger?: Omit<Parameters<typeof createLedger>[0], 'store'>
+  } = {},
+): {
   ledger: Ledger
   store: Store
   database: string
@@ -74,13 +85,13 @@ export function openLedger(database: string | undefined): {
   const name = databaseName(database)
   let store: Store
   try {
-    store = createStore(name)
+    store = createStore(name, options.store)
   } catch (error) {
     throw new CredlyError(`cannot open the database "${name}": ${(error as Error).message}`, {
       cause: error,
     })
   }
-  return { ledger: createLedger({ store }), store, database: name }
+  return { ledger: createLedger({ ...options.ledger, store }), store, database: name }
 }
 
 /** Reads and validates a config file, naming each bad field. */
