@@ -1,9 +1,9 @@
 import type { Ledger } from '@credly/ledger'
 import { Hono } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import { requestId } from 'hono/request-id'
 import type { AppEnv } from './app-env.ts'
 import { AuthGuard, authenticate, type FailedAuthLimit } from './auth.ts'
+import { bodyLimit } from './body-limit.ts'
 import { registerDashboard } from './dashboard/dashboard.ts'
 import { type Logger, silentLogger } from './logger.ts'
 import { Metrics } from './metrics.ts'
@@ -80,15 +80,13 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     })
   })
   app.use(
-    bodyLimit({
-      maxSize: bodyLimitBytes,
-      onError: (c) =>
-        sendProblem(
-          c,
-          'payload-too-large',
-          `The request body is over the ${bodyLimitBytes}-byte limit of this server.`,
-        ),
-    }),
+    bodyLimit(bodyLimitBytes, (c) =>
+      sendProblem(
+        c,
+        'payload-too-large',
+        `The request body is over the ${bodyLimitBytes}-byte limit of this server.`,
+      ),
+    ),
   )
   const guard = new AuthGuard(options.failedAuthLimit)
   app.use(authenticate(options.ledger, guard))

@@ -179,3 +179,49 @@ describe('request limits that fit real traffic', () => {
     expect((await get(server.url, server.meteringKey, '127.0.0.1')).status).toBe(401)
   }, 20_000)
 })
+
+describe('request bodies over the limit, over HTTP', () => {
+  /** POSTs `body` to /v1/users, with a Content-Length or chunked (the length unsaid). */
+  function post(url: string, key: string, body: string, chunked: boolean) {
+    return new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(
+        `${url}/v1/users`,
+        {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${key}`,
+            'content-type': 'application/json',
+            ...(chunked ? {} : { 'content-length': Buffer.byteLength(body) }),
+          },
+        },
+        (res) => {
+          let text = ''
+          res.on('data', (chunk) => {
+            text += chunk
+          })
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }))
+        },
+      )
+      req.on('error', reject)
+      // Chunked: two writes, so the server cannot know the length from the headers.
+      req.write(body.slice(0, 10))
+      req.end(body.slice(10))
+    })
+  }
+
+  it('answers 413 for a body over the limit, whether its length is declared or chunked', async () => {
+    server = await createTestServer({ app: { bodyLimitBytes: 1024 } })
+    const big = JSON.stringify({ user_id: 'big', metadata: { note: 'x'.repeat(2000) } })
+    const small = (id: string) =>
+      JSON.stringify({ user_id: id, metadata: { note: 'x'.repeat(900) } })
+    for (const chunked of [false, true]) {
+      const refused = await post(server.url, server.adminKey, big, chunked)
+      expect(refused.status).toBe(413)
+      expect(JSON.parse(refused.body).type).toBe(problemType('payload-too-large'))
+      const id = chunked ? 'small-chunked' : 'small'
+      expect((await post(server.url, server.adminKey, small(id), chunked)).status).toBe(201)
+    }
+    const users = await server.client().getUsers()
+    expect(users.data.map((user) => user.user_id).sort()).toEqual(['small', 'small-chunked'])
+  })
+})

@@ -1,7 +1,7 @@
 import { VERSION } from 'credly'
 import { createApp } from '../app.ts'
 import { DEFAULT_FAILED_AUTH_LIMIT } from '../auth.ts'
-import { jsonLogger } from '../logger.ts'
+import { jsonLogger, lineBuffer } from '../logger.ts'
 import { createProjectWithKeys } from '../project-with-keys.ts'
 import { DEFAULT_CONNECTION_LIMITS, startServer } from '../serve.ts'
 
@@ -80,7 +80,7 @@ export async function serveCommand(
   if (limits.headersTimeoutMs > limits.requestTimeoutMs)
     throw new UsageError('--headers-timeout must not be longer than --request-timeout.')
   const config = values.config === undefined ? undefined : readConfig(values.config)
-  const logger = jsonLogger(output.out)
+  const logger = jsonLogger(lineBuffer(output.out))
   const name = databaseName(values.database)
   const postgres = isPostgresUrl(name)
   for (const option of ['pg-pool', 'pg-write-transactions'] as const)
