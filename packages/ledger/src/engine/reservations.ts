@@ -132,7 +132,7 @@ export async function reserve(book: Book, input: StartInput): Promise<StartUsage
   if (limit) {
     const window = windowMs(limit.per)
     const windowStart = Math.floor(book.now / window) * window
-    const spent = await book.tx.sumSpendSince(book.user.ref, windowStart)
+    const spent = await book.tx.sumSpendSince(book.user, windowStart)
     const cap = toMicro(limit.credits)
     windowRoom = cap - spent
     if (spent + amount > cap || (amount === 0 && spent >= cap)) {

@@ -132,13 +132,16 @@ export function createSqlReader(db: SqlExecutor): StoreReader {
       )
       return rows.map(toTransactionRow)
     },
-    async sumSpendSince(userRef, since) {
+    async sumSpendSince(user, since) {
       // Capped in SQL, so the sum reaches JavaScript as an exact integer however much was spent.
+      // By app user id and time (the index a user's history is listed by), then by `ref`: a
+      // deleted user's calls under the same id do not count.
       const row = await get(
         `SELECT CASE WHEN total > ? THEN ? ELSE total END AS total FROM (
            SELECT COALESCE(SUM(CASE WHEN status = 'pending' THEN reserved ELSE used END), 0) AS total
-           FROM transactions WHERE user_ref = ? AND created_at >= ?) AS spend`,
-        [SPEND_SUM_CAP, SPEND_SUM_CAP, userRef, since],
+           FROM transactions
+           WHERE project_id = ? AND user_id = ? AND created_at >= ? AND user_ref = ?) AS spend`,
+        [SPEND_SUM_CAP, SPEND_SUM_CAP, user.project_id, user.user_id, since, user.ref],
       )
       return Number(row?.total ?? 0)
     },

@@ -240,7 +240,10 @@ export interface StoreReader {
    * Credits counted against a rate limit since `since`: reserved while pending, else used.
    * Capped at 4 * MAX_MICRO, so it is always exact (a larger sum is over any limit anyway).
    */
-  sumSpendSince(userRef: string, since: number): Promise<number>
+  sumSpendSince(
+    user: Pick<UserRow, 'ref' | 'project_id' | 'user_id'>,
+    since: number,
+  ): Promise<number>
   /** Earliest expiry among a user's buckets with credits left, and pending transactions. */
   nextExpiry(userRef: string): Promise<number | null>
   getIdempotency(projectId: string, scope: string, key: string): Promise<IdempotencyRow | undefined>

@@ -188,6 +188,31 @@ export function usersAndLimitsSuite(factory: StoreFactory): void {
       })
       expect(nextWindow.continue).toBe(true)
     })
+
+    it('counts only this user’s spend, not a deleted user’s under the same id or another user’s', async () => {
+      h = await openHarness(factory, testConfig, '2026-01-31T12:00:10.000Z')
+      const start = (userId: string, tokens: number) =>
+        h.ledger.startUsage(h.projectId, {
+          user_id: userId,
+          model: 'unit',
+          provisional_tokens: { output_tokens: tokens },
+        })
+      for (const user of ['busy', 'neighbour'])
+        await h.ledger.createUser(h.projectId, { user_id: user, tier_id: 'limited' })
+      const spent = await start('busy', 40)
+      await h.ledger.completeUsage(h.projectId, {
+        transaction_id: spent.transaction_id as string,
+        success: true,
+        finalized_tokens: { output_tokens: 40 },
+      })
+      expect((await start('busy', 20)).reason).toBe('rate_limited')
+      expect((await start('neighbour', 45)).continue).toBe(true)
+      await h.ledger.deleteUser(h.projectId, 'busy')
+      await h.ledger.createUser(h.projectId, { user_id: 'busy', tier_id: 'limited' })
+      // Same id, same minute: a new user, with the whole window.
+      expect((await start('busy', 45)).continue).toBe(true)
+      expect((await start('busy', 10)).reason).toBe('rate_limited')
+    })
   })
 
   describe('project isolation', () => {
