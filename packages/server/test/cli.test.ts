@@ -1,4 +1,4 @@
-import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { createServer } from 'node:net'
@@ -9,6 +9,7 @@ import { promisify } from 'node:util'
 import type { PricedModel } from '@credly/ledger'
 import { createClient, VERSION } from 'credly'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { type ServeProcess, startCredlyServe } from './credly-serve.ts'
 
 const cli = new URL('../src/cli/run.ts', import.meta.url).pathname
 const config = {
@@ -46,43 +47,9 @@ async function run(...args: string[]): Promise<{ code: number; stdout: string; s
   }
 }
 
-/** Starts `credly serve` and waits for its "listening" log line. */
-async function serve(...args: string[]): Promise<{
-  child: ChildProcessWithoutNullStreams
-  url: string
-  logs: () => Array<Record<string, unknown>>
-  exited: Promise<number>
-}> {
-  const child = spawn(process.execPath, [
-    '--conditions=@credly/source',
-    cli,
-    'serve',
-    '--database',
-    database,
-    '--port',
-    '0',
-    ...args,
-  ])
-  let stdout = ''
-  let stderr = ''
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk
-  })
-  const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)))
-  const logs = () =>
-    stdout
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>)
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk
-      const listening = logs().find((line) => line.msg === 'listening')
-      if (listening) resolve(listening.url as string)
-    })
-    void exited.then((code) => reject(new Error(`credly serve exited with ${code}: ${stderr}`)))
-  })
-  return { child, url, logs, exited }
+/** Starts `credly serve` on the test's database and a free port. */
+function serve(...args: string[]): Promise<ServeProcess> {
+  return startCredlyServe(['--database', database, '--port', '0', ...args])
 }
 
 describe('the published bin', () => {

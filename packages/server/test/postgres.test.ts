@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { promisify } from 'node:util'
 import { createLedger, createPostgresStore, type Store } from '@credly/ledger'
@@ -7,6 +7,7 @@ import { createClient } from 'credly'
 import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createApp, type RunningServer, startServer } from '../src/index.ts'
+import { startCredlyServe } from './credly-serve.ts'
 
 const url = process.env.CREDLY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const cli = new URL('../src/cli/run.ts', import.meta.url).pathname
@@ -119,10 +120,7 @@ describe.runIf(await reachable())('two Credly servers on one PostgreSQL', () => 
     cleanups.push(() => admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`))
     const databaseUrl = url.replace(/\/[^/]*$/, `/${database}`)
     const config = new URL('../../../examples/credly.json', import.meta.url).pathname
-    const child = spawn(process.execPath, [
-      '--conditions=@credly/source',
-      cli,
-      'serve',
+    const server = await startCredlyServe([
       '--database',
       databaseUrl,
       '--config',
@@ -132,30 +130,17 @@ describe.runIf(await reachable())('two Credly servers on one PostgreSQL', () => 
       '--pg-pool',
       '3',
     ])
-    const exited = new Promise((resolve) => child.once('exit', resolve))
     cleanups.push(async () => {
-      child.kill('SIGTERM')
-      await exited
+      server.child.kill('SIGTERM')
+      await server.exited
     })
-    let stdout = ''
-    const logs = () =>
-      stdout
-        .split('\n')
-        .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line) as Record<string, unknown>)
-    const serverUrl = await new Promise<string>((resolve, reject) => {
-      child.stdout.on('data', (chunk) => {
-        stdout += chunk
-        const listening = logs().find((line) => line.msg === 'listening')
-        if (listening) resolve(listening.url as string)
-      })
-      void exited.then(() => reject(new Error('credly serve exited')))
-    })
-    const created = logs().find((line) => line.msg === 'project created; these keys are shown once')
+    const created = server
+      .logs()
+      .find((line) => line.msg === 'project created; these keys are shown once')
     const client = createClient({
       apiKey: created?.admin_key as string,
       projectId: created?.project_id as string,
-      baseUrl: serverUrl,
+      baseUrl: server.url,
     })
     const users = Array.from({ length: 16 }, (_, index) => `user-${index}`)
     await Promise.all(users.map((user) => client.createUser({ user_id: user })))
