@@ -6,7 +6,8 @@
  * requests. Scenarios, each for a fixed time: 64 users and one hot user as fast as the server
  * answers (32 connections), then a fixed 1,000 requests/s for the latency (autocannon's p50 and
  * p99 over both routes). On a SQLite file (durable, the default `synchronous`) and on PostgreSQL (a
- * new database), with `verify()` clean after each.
+ * new database; then two instances on it, the users split between them), with `verify()` clean
+ * after each.
  *
  *   node --conditions=@credly/source packages/server/bench/server-bench.ts [--quick]
  */
@@ -63,7 +64,9 @@ async function startProcess(args: string[]): Promise<{ url: string; stop(): Prom
   }
 }
 
-async function load(options: Omit<LoadOptions, 'connections' | 'seconds'>): Promise<LoadResult> {
+async function load(
+  options: Omit<LoadOptions, 'connections' | 'seconds'> & { connections?: number },
+): Promise<LoadResult> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
     [here('./http-load.ts'), JSON.stringify({ connections, seconds, ...options })],
@@ -94,24 +97,60 @@ async function scenarios(label: string, url: string, key: string): Promise<Row[]
   return rows
 }
 
-/** A project with its users in `database`, served by `credly serve` while `run` runs. */
-async function credlyServe(label: string, database: string): Promise<Row[]> {
+/**
+ * Two instances on one database, the users split between them, each driven by a load process of
+ * its own with half the connections: their requests/s added up, the worse p50 and p99.
+ */
+async function twoInstances(label: string, urls: [string, string], key: string): Promise<Row> {
+  const halves = urls.map((url, half) =>
+    load({
+      url,
+      key,
+      users: manyUsers.filter((_, index) => index % 2 === half),
+      connections: connections / 2,
+    }),
+  )
+  const [a, b] = (await Promise.all(halves)) as [LoadResult, LoadResult]
+  const result: LoadResult = {
+    requestsPerSecond: a.requestsPerSecond + b.requestsPerSecond,
+    requests: a.requests + b.requests,
+    non2xx: a.non2xx + b.non2xx,
+    errors: a.errors + b.errors,
+    latencyMs: {
+      p50: Math.max(a.latencyMs.p50, b.latencyMs.p50),
+      p99: Math.max(a.latencyMs.p99, b.latencyMs.p99),
+    },
+  }
+  const name = `${label}, two instances, 64 users`
+  process.stderr.write(
+    `  ${name}: ${Math.round(result.requestsPerSecond)} requests/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms\n`,
+  )
+  return { name, result }
+}
+
+/**
+ * A project with its users in `database`, served by `credly serve` for the scenarios; with
+ * `second`, then by two instances at once.
+ */
+async function credlyServe(label: string, database: string, second = false): Promise<Row[]> {
   const store = createStore(database)
   const ledger = createLedger({ store })
   const project = await createProjectWithKeys(ledger, config)
   for (const user of manyUsers) await ledger.createUser(project.project_id, { user_id: user })
   await store.close()
-  const server = await startProcess([
-    here('../src/cli/run.ts'),
-    'serve',
-    '--database',
-    database,
-    '--port',
-    '0',
-  ])
+  const serveArgs = [here('../src/cli/run.ts'), 'serve', '--database', database, '--port', '0']
+  const server = await startProcess(serveArgs)
   let rows: Row[]
   try {
     rows = await scenarios(label, server.url, project.metering_key)
+    if (second) {
+      const other = await startProcess(serveArgs)
+      try {
+        rows.push(await twoInstances(label, [server.url, other.url], project.metering_key))
+      } finally {
+        await other.stop()
+      }
+    }
   } finally {
     await server.stop()
   }
@@ -145,7 +184,7 @@ try {
   await admin.query(`CREATE DATABASE ${database}`)
   const url = new URL(postgresUrl)
   url.pathname = `/${database}`
-  rows.push(...(await credlyServe('credly serve on PostgreSQL', url.toString())))
+  rows.push(...(await credlyServe('credly serve on PostgreSQL', url.toString(), true)))
 } catch (error) {
   if (!(error as { code?: string }).code?.startsWith('ECONN')) throw error
   process.stderr.write(`  (PostgreSQL at ${postgresUrl} is not reachable; skipped)\n`)
@@ -156,6 +195,8 @@ try {
 
 const baseline = (name: string) =>
   rows.find((row) => row.name === `bare Hono echo, ${name.split(', ').at(-1)}`)?.result
+const oneInstance = rows.find((row) => row.name === 'credly serve on PostgreSQL, 64 users')
+const bothInstances = rows.find((row) => row.name.endsWith('two instances, 64 users'))
 console.log(`\n### Server over HTTP (${connections} connections, ${seconds} s a scenario)\n`)
 console.log(
   '| scenario | requests/s | ratio to the echo | p50 ms | p99 ms | p99 ratio to the echo |',
@@ -167,3 +208,7 @@ for (const { name, result } of rows) {
     `| ${name} | ${Math.round(result.requestsPerSecond)} | ${(result.requestsPerSecond / base.requestsPerSecond).toFixed(2)} | ${result.latencyMs.p50} | ${result.latencyMs.p99} | ${(result.latencyMs.p99 / Math.max(1, base.latencyMs.p99)).toFixed(2)} |`,
   )
 }
+if (oneInstance && bothInstances)
+  console.log(
+    `\nTwo instances on one PostgreSQL: ${(bothInstances.result.requestsPerSecond / oneInstance.result.requestsPerSecond).toFixed(2)}x one instance.`,
+  )
