@@ -288,7 +288,7 @@ export function createSqlWriter(
   // reads them here. Cleared when a unit is undone (`forget`). `null`: none in the database (kept
   // only when `serialized`).
   const heldUsers = new Map<string, SqlRow | null>()
-  const heldBuckets = new Map<string, SqlRow[]>()
+  const heldBuckets = new HeldBuckets()
   const heldTransactions = new Map<string, SqlRow | null>()
   let toLockAhead = options.lockAhead ?? []
 
@@ -352,9 +352,11 @@ export function createSqlWriter(
     // A user not found is not kept: no row was locked, so another instance may create it.
     for (const row of userRows) {
       heldUsers.set(pairKey(row.project_id as string, row.user_id as string), row)
-      heldBuckets.set(row.ref as string, [])
+      heldBuckets.set(
+        row.ref as string,
+        bucketRows.filter((bucket) => bucket.user_ref === row.ref),
+      )
     }
-    for (const row of bucketRows) heldBuckets.get(row.user_ref as string)?.push(row)
     if (projectIds.length > 0) {
       const found = new Map((results.shift() ?? []).map((row) => [row.id as string, row]))
       for (const id of projectIds) {
@@ -474,10 +476,10 @@ export function createSqlWriter(
       await update('users', USER_COLUMNS, values, ['ref', row.ref])
       const key = pairKey(row.project_id, row.user_id)
       const held = heldUsers.get(key)
-      if (held?.ref === row.ref) heldUsers.set(key, withColumns(held, USER_COLUMNS, values))
+      if (held?.ref === row.ref) setColumns(held, USER_COLUMNS, values)
     },
     async insertBucket(row) {
-      if (row.remaining > 0) heldBuckets.get(row.user_ref)?.push({ ...row })
+      heldBuckets.add({ ...row })
       await write(
         db,
         `INSERT INTO buckets (id, project_id, user_ref, kind, credits, remaining, expires_at, reason, created_at)
@@ -496,20 +498,7 @@ export function createSqlWriter(
       )
     },
     async updateBucketRemaining(id, remaining) {
-      let found = false
-      for (const [userRef, rows] of heldBuckets) {
-        const at = rows.findIndex((bucket) => bucket.id === id)
-        if (at < 0) continue
-        found = true
-        heldBuckets.set(
-          userRef,
-          remaining > 0
-            ? rows.map((bucket, index) => (index === at ? { ...bucket, remaining } : bucket))
-            : rows.filter((_, index) => index !== at),
-        )
-      }
-      // A spent bucket spendable again, of a user not known: read the buckets again.
-      if (!found && remaining > 0) heldBuckets.clear()
+      heldBuckets.update(id, remaining)
       await write(db, 'UPDATE buckets SET remaining = ? WHERE id = ?', [remaining, id])
     },
     async insertTransaction(row) {
@@ -523,15 +512,14 @@ export function createSqlWriter(
       asRead.set(`transactions:${row.id}`, values)
       heldTransactions.set(
         pairKey(row.project_id, row.id),
-        withColumns({}, TRANSACTION_COLUMNS, values),
+        setColumns({}, TRANSACTION_COLUMNS, values),
       )
     },
     async updateTransaction(row) {
       const values = transactionValues(row)
       await update('transactions', TRANSACTION_COLUMNS, values, ['id', row.id])
-      const key = pairKey(row.project_id, row.id)
-      const held = heldTransactions.get(key)
-      if (held) heldTransactions.set(key, withColumns(held, TRANSACTION_COLUMNS, values))
+      const held = heldTransactions.get(pairKey(row.project_id, row.id))
+      if (held) setColumns(held, TRANSACTION_COLUMNS, values)
     },
     async summarizeUsageDays(projectId, from, to) {
       const done = new Set(
@@ -664,13 +652,55 @@ export function createSqlWriter(
   }
 }
 
-/** `row` with `columns` set to `values` (encoded as they are written). */
-function withColumns(row: SqlRow, columns: readonly string[], values: SqlValue[]): SqlRow {
-  const out: SqlRow = { ...row }
-  columns.forEach((column, index) => {
-    out[column] = values[index]
-  })
-  return out
+/** Sets `columns` of `row` to `values` (encoded as they are written); returns `row`. */
+function setColumns(row: SqlRow, columns: readonly string[], values: SqlValue[]): SqlRow {
+  for (let index = 0; index < columns.length; index++) row[columns[index] as string] = values[index]
+  return row
+}
+
+/**
+ * The spendable buckets of the users a write transaction holds, by user and by id, kept as the
+ * transaction's own writes change them (the rows are the writer's own, changed in place).
+ */
+class HeldBuckets {
+  readonly #byUser = new Map<string, SqlRow[]>()
+  readonly #byId = new Map<string, SqlRow>()
+
+  get(userRef: string): SqlRow[] | undefined {
+    return this.#byUser.get(userRef)
+  }
+
+  set(userRef: string, rows: SqlRow[]): void {
+    this.#byUser.set(userRef, rows)
+    for (const row of rows) this.#byId.set(row.id as string, row)
+  }
+
+  /** A new bucket: kept if its user's buckets are, and it has credits. */
+  add(row: SqlRow): void {
+    const rows = this.#byUser.get(row.user_ref as string)
+    if (!rows || Number(row.remaining) <= 0) return
+    rows.push(row)
+    this.#byId.set(row.id as string, row)
+  }
+
+  update(id: string, remaining: number): void {
+    const row = this.#byId.get(id)
+    if (!row) {
+      // A spent bucket spendable again, of a user whose buckets are not known: read them again.
+      if (remaining > 0) this.clear()
+      return
+    }
+    row.remaining = remaining
+    if (remaining > 0) return
+    this.#byId.delete(id)
+    const rows = this.#byUser.get(row.user_ref as string) ?? []
+    rows.splice(rows.indexOf(row), 1)
+  }
+
+  clear(): void {
+    this.#byUser.clear()
+    this.#byId.clear()
+  }
 }
 
 /** A key of two ids (a user or a transaction within its project). */
