@@ -16,6 +16,7 @@ import type {
   WriteUnitOptions,
 } from '../store.ts'
 import { checkSchemaName } from './lazy-postgres-store.ts'
+import { insertInto, mergeInserts, type Waiting } from './merge-inserts.ts'
 import { migrations } from './schema.ts'
 
 /** Options of `createPostgresStore`. */
@@ -285,8 +286,7 @@ const NUMBERED_CACHE_LIMIT = 1000
  * bound parameter does.
  */
 function roundTripSaver(client: pg.PoolClient) {
-  /** Statements not sent yet; `write` marks the deferred writes (the rest is BEGIN and savepoints). */
-  let waiting: Array<{ sql: string; write: boolean }> = []
+  let waiting: Waiting[] = []
   /** Where the current job's statements begin in `waiting`, and whether one was sent already. */
   let mark = 0
   let markedSent = false
@@ -296,7 +296,7 @@ function roundTripSaver(client: pg.PoolClient) {
     mark = 0
     const taken = waiting
     waiting = []
-    return taken
+    return mergeInserts(taken)
   }
   /** Sends what waits, with `statement` last; resolves to the last statement's result. */
   const send = async (statement: string): Promise<pg.QueryResult> => {
@@ -319,7 +319,7 @@ function roundTripSaver(client: pg.PoolClient) {
     all: async (sql, params) => (await query(sql, params)).rows as SqlRow[],
     run: async (sql, params) => (await query(sql, params)).rowCount ?? 0,
     defer: (sql, params) => {
-      waiting.push({ sql: inline(sql, params), write: true })
+      waiting.push({ sql: inline(sql, params), write: true, into: insertInto(sql) })
     },
     batch: async (statements) => {
       const sql = [
