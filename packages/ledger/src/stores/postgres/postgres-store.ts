@@ -16,7 +16,7 @@ import type {
   WriteUnitOptions,
 } from '../store.ts'
 import { checkSchemaName } from './lazy-postgres-store.ts'
-import { insertInto, mergeInserts, type Waiting } from './merge-inserts.ts'
+import { describeWrite, mergeWrites, type Waiting } from './merge-writes.ts'
 import { migrations } from './schema.ts'
 
 /** Options of `createPostgresStore`. */
@@ -86,6 +86,8 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   let unkeyed = 0
   let closed = false
   let ready: Promise<void> | undefined
+  /** Filled once the schema is current; empty, no update is merged. */
+  let columnTypes: ReadonlyMap<string, string> = new Map()
   /** A pooled connection, waiting out a server that is briefly full (too many clients). */
   const connect = async (): Promise<pg.PoolClient> => {
     for (let attempt = 1; ; attempt++) {
@@ -102,10 +104,14 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     }
   }
   const whenReady = () => {
-    ready ??= migrate(connect, schema).catch((error: unknown) => {
-      ready = undefined
-      throw describeConnectionError(error, options.url)
-    })
+    ready ??= migrate(connect, schema)
+      .then(async () => {
+        columnTypes = await readColumnTypes(connect)
+      })
+      .catch((error: unknown) => {
+        ready = undefined
+        throw describeConnectionError(error, options.url)
+      })
     return ready
   }
 
@@ -122,7 +128,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       batch,
       async () => {
         const client = await connect()
-        const unit = roundTripSaver(client)
+        const unit = roundTripSaver(client, columnTypes)
         const writer = createSqlWriter(unit.executor, {
           lockUserSuffix: ' FOR UPDATE',
           lockAhead: batch.length > 1 ? lockAhead : [],
@@ -264,6 +270,30 @@ async function migrate(connect: () => Promise<pg.PoolClient>, schema: string): P
   }
 }
 
+/**
+ * The SQL type of each column of the tables whose updates are merged (see `mergeWrites`), as
+ * "table.column", read from the database once its schema is current.
+ */
+async function readColumnTypes(
+  connect: () => Promise<pg.PoolClient>,
+): Promise<Map<string, string>> {
+  const client = await connect()
+  try {
+    const { rows } = await client.query(
+      `SELECT c.relname AS table_name, a.attname AS column_name,
+              format_type(a.atttypid, a.atttypmod) AS type
+       FROM pg_attribute a
+       JOIN pg_class c ON c.oid = a.attrelid
+       JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = current_schema() AND a.attnum > 0 AND NOT a.attisdropped
+         AND c.relname IN ('users', 'buckets', 'transactions')`,
+    )
+    return new Map(rows.map((row) => [`${row.table_name}.${row.column_name}`, row.type as string]))
+  } finally {
+    client.release()
+  }
+}
+
 const BIGINT_OID = 20
 
 /** A BIGINT as a JavaScript number, or an error if it is not exactly one. */
@@ -285,7 +315,7 @@ const NUMBERED_CACHE_LIMIT = 1000
  * (`escapeLiteral`, the driver's own quoting); a quoted literal takes its column's type, as a
  * bound parameter does.
  */
-function roundTripSaver(client: pg.PoolClient) {
+function roundTripSaver(client: pg.PoolClient, columnTypes: ReadonlyMap<string, string>) {
   let waiting: Waiting[] = []
   /** Where the current job's statements begin in `waiting`, and whether one was sent already. */
   let mark = 0
@@ -296,7 +326,7 @@ function roundTripSaver(client: pg.PoolClient) {
     mark = 0
     const taken = waiting
     waiting = []
-    return mergeInserts(taken)
+    return mergeWrites(taken, columnTypes, literal)
   }
   /** Sends what waits, with `statement` last; resolves to the last statement's result. */
   const send = async (statement: string): Promise<pg.QueryResult> => {
@@ -304,12 +334,11 @@ function roundTripSaver(client: pg.PoolClient) {
     const results = (await client.query(sql)) as pg.QueryResult | pg.QueryResult[]
     return Array.isArray(results) ? (results.at(-1) as pg.QueryResult) : results
   }
+  const literal = (value: SqlValue | undefined) =>
+    value === null || value === undefined ? 'NULL' : client.escapeLiteral(String(value))
   const inline = (sql: string, params: SqlValue[]) => {
     let index = 0
-    return sql.replace(/\?/g, () => {
-      const value = params[index++]
-      return value === null || value === undefined ? 'NULL' : client.escapeLiteral(String(value))
-    })
+    return sql.replace(/\?/g, () => literal(params[index++]))
   }
   const query = async (sql: string, params: SqlValue[]) =>
     waiting.length === 0
@@ -319,7 +348,7 @@ function roundTripSaver(client: pg.PoolClient) {
     all: async (sql, params) => (await query(sql, params)).rows as SqlRow[],
     run: async (sql, params) => (await query(sql, params)).rowCount ?? 0,
     defer: (sql, params) => {
-      waiting.push({ sql: inline(sql, params), write: true, into: insertInto(sql) })
+      waiting.push({ sql: inline(sql, params), ...describeWrite(sql, params) })
     },
     batch: async (statements) => {
       const sql = [
