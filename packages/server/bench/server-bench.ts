@@ -177,13 +177,51 @@ try {
   rmSync(folder, { recursive: true, force: true })
 }
 
+/**
+ * The database's own speed in the same run, the issue's baselines: autocommitted single-row
+ * `UPDATE`s for `seconds`, from `clients` connections, of one hot row or spread over 64 rows.
+ */
+async function bareUpdates(url: string, clients: number, hot: boolean): Promise<number> {
+  const pool = new pg.Pool({ connectionString: url, max: clients })
+  await pool.query(
+    'CREATE TABLE IF NOT EXISTS bench_balances (id INTEGER PRIMARY KEY, available BIGINT NOT NULL)',
+  )
+  await pool.query(
+    'INSERT INTO bench_balances SELECT id, 1000000000000 FROM generate_series(0, 63) AS id ON CONFLICT DO NOTHING',
+  )
+  let commits = 0
+  const until = performance.now() + seconds * 1000
+  await Promise.all(
+    Array.from({ length: clients }, async (_, client) => {
+      for (let index = client; performance.now() < until; index += clients) {
+        await pool.query(
+          'UPDATE bench_balances SET available = available - 1 WHERE id = $1 AND available >= 1',
+          [hot ? 0 : index % 64],
+        )
+        commits++
+      }
+    }),
+  )
+  await pool.end()
+  const perSecond = commits / seconds
+  process.stderr.write(
+    `  bare PostgreSQL UPDATE, ${hot ? 'one hot row, ' : '64 rows, '}${clients} connections: ${Math.round(perSecond)} commits/s\n`,
+  )
+  return perSecond
+}
+
 const admin = new pg.Client({ connectionString: postgresUrl })
+let bare: { spread: number; hot: number } | undefined
 const database = `credly_bench_${randomBytes(4).toString('hex')}`
 try {
   await admin.connect()
   await admin.query(`CREATE DATABASE ${database}`)
   const url = new URL(postgresUrl)
   url.pathname = `/${database}`
+  bare = {
+    spread: await bareUpdates(url.toString(), connections, false),
+    hot: await bareUpdates(url.toString(), 8, true),
+  }
   rows.push(...(await credlyServe('credly serve on PostgreSQL', url.toString(), true)))
 } catch (error) {
   if (!(error as { code?: string }).code?.startsWith('ECONN')) throw error
@@ -206,6 +244,13 @@ for (const { name, result } of rows) {
   const base = baseline(name) as LoadResult
   console.log(
     `| ${name} | ${Math.round(result.requestsPerSecond)} | ${(result.requestsPerSecond / base.requestsPerSecond).toFixed(2)} | ${result.latencyMs.p50} | ${result.latencyMs.p99} | ${(result.latencyMs.p99 / Math.max(1, base.latencyMs.p99)).toFixed(2)} |`,
+  )
+}
+const hotUser = rows.find((row) => row.name === 'credly serve on PostgreSQL, one hot user')
+if (bare && oneInstance && hotUser) {
+  const pairs = (row: Row) => row.result.requestsPerSecond / 2
+  console.log(
+    `\nPostgreSQL, metered calls (start + complete) a second against the database's own speed in this run: 64 users ${Math.round(pairs(oneInstance))}, ${(pairs(oneInstance) / bare.spread).toFixed(2)}x a bare UPDATE spread over 64 rows from ${connections} connections (${Math.round(bare.spread)} commits/s); one hot user ${Math.round(pairs(hotUser))}, ${(pairs(hotUser) / bare.hot).toFixed(2)}x a bare UPDATE of one hot row from 8 connections (${Math.round(bare.hot)} commits/s).`,
   )
 }
 if (oneInstance && bothInstances)
