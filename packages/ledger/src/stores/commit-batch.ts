@@ -11,8 +11,6 @@ export type BatchJob<W> = {
 export type BatchConnection<W> = {
   writer: W
   exec(sql: string): Promise<void>
-  /** Sends the writes the writer deferred (see `SqlExecutor.defer`), so their errors are the job's. */
-  flush?(): Promise<void>
   /** Called when a job was undone: the writer drops what it remembers of rows it read. */
   undone?(): void
   /** Without savepoints: marks where the next job's writes begin. */
@@ -31,9 +29,9 @@ export type BatchConnection<W> = {
  * then answers each caller. With `savepoints`, each job runs in its own savepoint, so a job that
  * fails is undone alone. Without, no round trip is spent on savepoints: a job that fails before
  * any of its writes was sent is undone by dropping them; otherwise the batch is undone and each
- * job runs again in a transaction of its own. A transient
- * failure (a busy database, a serialization failure) rolls the whole batch back and runs it again
- * after a backoff, which is why a job must be safe to run twice.
+ * job runs again in a transaction of its own. A transient failure (a busy database, a
+ * serialization failure) rolls the whole batch back and runs it again after a backoff, which is
+ * why a job must be safe to run twice.
  */
 export async function commitBatch<W>(
   batch: Array<BatchJob<W>>,
@@ -66,10 +64,9 @@ export async function commitBatch<W>(
         const last = index === batch.length - 1
         if (!savepoints) connection.mark?.()
         try {
+          // A store that defers writes (see `SqlExecutor.defer`) runs without savepoints: a job's
+          // writes go with the COMMIT, where any failure undoes the batch anyway.
           const value = await job.work(connection.writer)
-          // Without savepoints, a job's deferred writes go with the COMMIT: any failure there
-          // undoes the batch anyway.
-          if (savepoints) await connection.flush?.()
           outcomes.push({ ok: true, value })
           if (savepoints && !last) await connection.exec('RELEASE SAVEPOINT op; SAVEPOINT op')
         } catch (error) {

@@ -250,7 +250,7 @@ export function createSqlWriter(
   // The columns of each user and transaction row as this transaction last read them, so that an
   // update writes only the columns it changes: fewer bytes, and no index rewritten whose columns
   // stay (on PostgreSQL, a heap-only update). An entry is dropped when its row is written, and all
-  // of them when a savepoint is rolled back (`forget`), so they are never newer than the database.
+  // of them when a unit is undone (`forget`), so they are never newer than the database.
   const asRead = new Map<string, SqlValue[]>()
   const remember = <T>(key: string, row: T, values: (row: T) => SqlValue[]): T => {
     asRead.set(key, values(row))

@@ -1,7 +1,7 @@
 import type { SqlValue } from '../sql-statements.ts'
 
 /**
- * A statement not sent yet. `write`: a deferred write (the rest is BEGIN and savepoints); `into`:
+ * A statement not sent yet. `write`: a deferred write (the rest is BEGIN); `into`:
  * for a plain `INSERT ... VALUES (...), ...`, its text up to the first row, which rows of other
  * inserts with the same text may join; `update`: for a plain `UPDATE t SET c = ?, ... WHERE k = ?`,
  * what it sets, which may join other updates of the table.

@@ -53,7 +53,7 @@ const MAX_ATTEMPTS = 12
  * kept by the database: the user's row is locked (`SELECT ... FOR UPDATE`) before any check,
  * constraints refuse negative holds and unknown states, unique keys make idempotency exact, and
  * a unit that hits a serialization failure or deadlock is retried whole, with backoff. Within a
- * process, the writes waiting when a connection frees up go together in one transaction: their
+ * process, the writes waiting when a write transaction ends go together into the next: their
  * users are locked and read in one round trip, their writes sent with the COMMIT (group commit),
  * so a write costs a fraction of a round trip and a hot user does not make 64 clients wait on one
  * lock in turn. A user's writes are in one batch at a time.
@@ -136,7 +136,6 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         return {
           writer,
           exec: unit.exec,
-          flush: unit.flush,
           undone: writer.forget,
           mark: unit.mark,
           discard: unit.discard,
@@ -308,12 +307,12 @@ function exactInteger(text: string): number {
 const numberedCache = new Map<string, string>()
 const NUMBERED_CACHE_LIMIT = 1000
 /**
- * A write unit's connection that sends as few round trips as it can: BEGIN, savepoints and the
- * writes whose results nobody reads wait, and go in one simple-protocol query with the next
- * statement that needs an answer, or with the COMMIT. A start or complete is then four round trips
- * instead of nine or more. The waiting statements carry their values as quoted literals
- * (`escapeLiteral`, the driver's own quoting); a quoted literal takes its column's type, as a
- * bound parameter does.
+ * A write transaction's connection that sends as few round trips and statements as it can: BEGIN
+ * and the writes whose results nobody reads wait, and go in one simple-protocol query with the
+ * next statement that needs an answer, or with the COMMIT, merged one statement per table
+ * (`mergeWrites`). A batch is then two round trips: the locks and reads, the writes and COMMIT.
+ * The waiting statements carry their values as quoted literals (`escapeLiteral`, the driver's own
+ * quoting); a quoted literal takes its column's type, as a bound parameter does.
  */
 function roundTripSaver(client: pg.PoolClient, columnTypes: ReadonlyMap<string, string>) {
   let waiting: Waiting[] = []
@@ -364,22 +363,14 @@ function roundTripSaver(client: pg.PoolClient, columnTypes: ReadonlyMap<string, 
   return {
     executor,
     exec: async (sql: string): Promise<void> => {
-      if (/^ROLLBACK TO/i.test(sql)) {
-        // The failed job's writes are dropped; the transaction and savepoint it needs are kept.
-        waiting = waiting.filter((item) => !item.write)
-        await send(sql)
-      } else if (/^ROLLBACK/i.test(sql)) {
+      if (/^ROLLBACK/i.test(sql)) {
         waiting = []
         await client.query(sql)
-      } else if (/^(BEGIN|RELEASE SAVEPOINT)/i.test(sql)) {
+      } else if (/^BEGIN/i.test(sql)) {
         waiting.push({ sql, write: false })
       } else {
         await send(sql)
       }
-    },
-    flush: async (): Promise<void> => {
-      const last = waiting.pop()
-      if (last) await send(last.sql)
     },
     mark: (): void => {
       mark = waiting.length
