@@ -1,7 +1,8 @@
 /**
  * The server's memory under sustained load and bursts: `credly serve` on a SQLite file in its own
  * process, driven by a load generator in another (load.ts), metered calls (start + complete) over
- * 1000 users. Reports the server's RSS after each phase, its peak, and the JavaScript heap after
+ * 1000 users. The server is the built CLI (`bin/credly.js`, as `npx credly` runs it), not the
+ * TypeScript sources, whose type stripper alone holds tens of MB: `pnpm bench:memory` builds first. Reports the server's RSS after each phase, its peak, and the JavaScript heap after
  * a full garbage collection (what the process really keeps), with and without a V8 heap cap.
  * Linux only (reads /proc).
  *
@@ -18,7 +19,7 @@ import { createProjectWithKeys } from '../src/project-with-keys.ts'
 const quick = process.argv.includes('--quick')
 const calls = quick ? 5_000 : 50_000
 const here = (name: string) => new URL(name, import.meta.url).pathname
-const cli = here('../src/cli/run.ts')
+const cli = here('../bin/credly.js')
 const config = {
   models: { 'gpt-4o': { input: 2.5, output: 10 } },
   tiers: { free: { credits: 1_000_000 } },
@@ -47,7 +48,6 @@ async function scenario(name: string, nodeFlags: string[]) {
     '--expose-gc',
     '--require',
     here('./memory-reporter.cjs'),
-    '--conditions=@credly/source',
     cli,
     'serve',
     '--database',
@@ -118,6 +118,10 @@ const rows = [
   await scenario('credly serve (Node defaults)', []),
   await scenario('credly serve, NODE_OPTIONS=--max-old-space-size=128', [
     '--max-old-space-size=128',
+  ]),
+  await scenario('credly serve, NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=64"', [
+    '--max-semi-space-size=4',
+    '--max-old-space-size=64',
   ]),
 ]
 console.log(
