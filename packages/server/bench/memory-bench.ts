@@ -7,9 +7,10 @@
  * Linux only (reads /proc).
  *
  *   node --conditions=@credly/source packages/server/bench/memory-bench.ts [--quick]
+ *     [--calls N] [--users N]    the sustained phase (default 50,000 calls over 1,000 users)
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -17,7 +18,13 @@ import { createLedger, createSqliteStore } from '@credly/ledger'
 import { createProjectWithKeys } from '../src/project-with-keys.ts'
 
 const quick = process.argv.includes('--quick')
-const calls = quick ? 5_000 : 50_000
+const option = (name: string, fallback: number) => {
+  const at = process.argv.indexOf(`--${name}`)
+  return at < 0 ? fallback : Number(process.argv[at + 1])
+}
+const calls = option('calls', quick ? 5_000 : 50_000)
+const users = option('users', 1000)
+const burstCalls = Math.max(8000, calls / 5)
 const here = (name: string) => new URL(name, import.meta.url).pathname
 const cli = here('../bin/credly.js')
 const config = {
@@ -39,7 +46,7 @@ async function scenario(name: string, nodeFlags: string[]) {
   const store = createSqliteStore({ path: database })
   const ledger = createLedger({ store })
   const project = await createProjectWithKeys(ledger, config)
-  for (let index = 0; index < 1000; index++)
+  for (let index = 0; index < users; index++)
     await ledger.createUser(project.project_id, { user_id: `user-${index}` })
   await store.close()
 
@@ -80,7 +87,7 @@ async function scenario(name: string, nodeFlags: string[]) {
         project.metering_key,
         String(count),
         String(concurrency),
-        '1000',
+        String(users),
       ],
       { maxBuffer: 1 << 20 },
     )
@@ -88,7 +95,7 @@ async function scenario(name: string, nodeFlags: string[]) {
   }
   const sustained = await load(calls, 64)
   rss.sustained = status(pid, 'VmRSS')
-  const burst = await load(Math.max(8000, calls / 5), 1000)
+  const burst = await load(burstCalls, 1000)
   rss.burst = status(pid, 'VmRSS')
   await new Promise((resolve) => setTimeout(resolve, 2000))
   server.kill('SIGUSR2')
@@ -106,6 +113,13 @@ async function scenario(name: string, nodeFlags: string[]) {
     burst: rss.burst,
     peak: status(pid, 'VmHWM'),
     heapAfterGc: heap.after ? mb(heap.after.heapUsed) : -1,
+    // The file and its WAL, over every call made (start and complete rows, journal, indexes).
+    bytesPerCall: Math.round(
+      [database, `${database}-wal`]
+        .filter((file) => existsSync(file))
+        .reduce((sum, file) => sum + statSync(file).size, 0) /
+        (calls + burstCalls),
+    ),
   }
   server.kill('SIGTERM')
   await new Promise((resolve) => server.once('exit', resolve))
@@ -125,9 +139,9 @@ const rows = [
   ]),
 ]
 console.log(
-  `\n| server | requests | not 200 | RSS idle MB | after ${calls} calls at 64 in flight | after a burst of 1000 in flight | peak RSS | JS heap after full GC |\n|---|---:|---:|---:|---:|---:|---:|---:|`,
+  `\n| server | requests | not 200 | RSS idle MB | after ${calls} calls at 64 in flight (${users} users) | after a burst of 1000 in flight | peak RSS | JS heap after full GC | database bytes a call |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|`,
 )
 for (const row of rows)
   console.log(
-    `| ${row.name} | ${row.requests} | ${row.failed} | ${row.idle} | ${row.sustained} | ${row.burst} | ${row.peak} | ${row.heapAfterGc} |`,
+    `| ${row.name} | ${row.requests} | ${row.failed} | ${row.idle} | ${row.sustained} | ${row.burst} | ${row.peak} | ${row.heapAfterGc} | ${row.bytesPerCall} |`,
   )
