@@ -68,11 +68,16 @@ async function scenario(name: string, nodeFlags: string[]) {
   })
   const url = await new Promise<string>((resolve, reject) => {
     let stdout = ''
-    server.stdout?.on('data', (chunk) => {
+    const read = (chunk: Buffer) => {
       stdout += chunk
       const match = /"msg":"listening".*?"url":"([^"]+)"/.exec(stdout)
-      if (match) resolve(match[1] as string)
-    })
+      if (!match) return
+      // From here on the log is read and dropped: kept, a long run's log would fill this process.
+      server.stdout?.off('data', read)
+      server.stdout?.resume()
+      resolve(match[1] as string)
+    }
+    server.stdout?.on('data', read)
     server.once('exit', (code) => reject(new Error(`credly serve exited with ${code}: ${stderr}`)))
   })
   const pid = server.pid as number

@@ -45,11 +45,15 @@ async function startProcess(args: string[]): Promise<{ url: string; stop(): Prom
   })
   const url = await new Promise<string>((resolve, reject) => {
     let stdout = ''
-    child.stdout?.on('data', (chunk) => {
+    const read = (chunk: Buffer) => {
       stdout += chunk
       const match = /(http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)
-      if (match) resolve(match[1] as string)
-    })
+      if (!match) return
+      // From here on the log is read and dropped: kept, a long run's log would fill this process.
+      child.stdout?.off('data', read)
+      resolve(match[1] as string)
+    }
+    child.stdout?.on('data', read)
     child.once('exit', (code) =>
       reject(new Error(`${args.join(' ')} exited with ${code}: ${stderr}`)),
     )

@@ -249,8 +249,9 @@ export function createSqlWriter(
   const reader = createSqlReader(db)
   // The columns of each user and transaction row as this transaction last read them, so that an
   // update writes only the columns it changes: fewer bytes, and no index rewritten whose columns
-  // stay (on PostgreSQL, a heap-only update). An entry is dropped when its row is written, and all
-  // of them when a unit is undone (`forget`), so they are never newer than the database.
+  // stay (on PostgreSQL, when no indexed column changes, a heap-only update is possible). An entry
+  // is dropped when its row is written, and all of them when a unit is undone (`forget`), so they
+  // are never newer than the database.
   const asRead = new Map<string, SqlValue[]>()
   const remember = <T>(key: string, row: T, values: (row: T) => SqlValue[]): T => {
     asRead.set(key, values(row))
@@ -420,7 +421,8 @@ export function createSqlWriter(
             `SELECT * FROM users WHERE project_id = ? AND user_id = ? AND deleted_at IS NULL${options.lockUserSuffix}`,
             [projectId, userId],
           )
-          heldUsers.set(key, row ?? null)
+          // No row locked, no row kept, unless nothing else can write meanwhile.
+          if (row || options.serialized) heldUsers.set(key, row ?? null)
         }
       } else {
         // What the caller reads next comes in the lock's round trip: the user's buckets, the
