@@ -9,13 +9,14 @@
  *   node --conditions=@credly/source packages/server/bench/memory-bench.ts [--quick]
  *     [--calls N] [--users N]    the sustained phase (default 50,000 calls over 1,000 users)
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { createLedger, createSqliteStore } from '@credly/ledger'
 import { createProjectWithKeys } from '../src/project-with-keys.ts'
+import { startServerProcess } from './server-process.ts'
 
 const quick = process.argv.includes('--quick')
 const option = (name: string, fallback: number) => {
@@ -50,7 +51,7 @@ async function scenario(name: string, nodeFlags: string[]) {
     await ledger.createUser(project.project_id, { user_id: `user-${index}` })
   await store.close()
 
-  const server: ChildProcess = spawn(process.execPath, [
+  const server = await startServerProcess([
     ...nodeFlags,
     '--expose-gc',
     '--require',
@@ -62,25 +63,8 @@ async function scenario(name: string, nodeFlags: string[]) {
     '--port',
     '0',
   ])
-  let stderr = ''
-  server.stderr?.on('data', (chunk) => {
-    stderr += chunk
-  })
-  const url = await new Promise<string>((resolve, reject) => {
-    let stdout = ''
-    const read = (chunk: Buffer) => {
-      stdout += chunk
-      const match = /"msg":"listening".*?"url":"([^"]+)"/.exec(stdout)
-      if (!match) return
-      // From here on the log is read and dropped: kept, a long run's log would fill this process.
-      server.stdout?.off('data', read)
-      server.stdout?.resume()
-      resolve(match[1] as string)
-    }
-    server.stdout?.on('data', read)
-    server.once('exit', (code) => reject(new Error(`credly serve exited with ${code}: ${stderr}`)))
-  })
-  const pid = server.pid as number
+  const { url } = server
+  const pid = server.child.pid as number
   const rss: Record<string, number> = { idle: status(pid, 'VmRSS') }
   const load = async (count: number, concurrency: number) => {
     const { stdout } = await promisify(execFile)(
@@ -103,10 +87,13 @@ async function scenario(name: string, nodeFlags: string[]) {
   const burst = await load(burstCalls, 1000)
   rss.burst = status(pid, 'VmRSS')
   await new Promise((resolve) => setTimeout(resolve, 2000))
-  server.kill('SIGUSR2')
+  server.child.kill('SIGUSR2')
   await new Promise((resolve) => setTimeout(resolve, 1000))
   const heap = JSON.parse(
-    stderr.split('\n').find((line) => line.startsWith('{"memory"')) ?? '{"memory":{}}',
+    server
+      .stderr()
+      .split('\n')
+      .find((line) => line.startsWith('{"memory"')) ?? '{"memory":{}}',
   ).memory
   const all = [sustained, burst].flatMap((counts) => Object.entries(counts))
   const row = {
@@ -126,8 +113,7 @@ async function scenario(name: string, nodeFlags: string[]) {
         (calls + burstCalls),
     ),
   }
-  server.kill('SIGTERM')
-  await new Promise((resolve) => server.once('exit', resolve))
+  await server.stop()
   rmSync(folder, { recursive: true, force: true })
   process.stderr.write(`  ${JSON.stringify(row)}\n`)
   return row

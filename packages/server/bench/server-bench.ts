@@ -11,7 +11,7 @@
  *
  *   node --conditions=@credly/source packages/server/bench/server-bench.ts [--quick]
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -21,6 +21,7 @@ import { createLedger, createStore } from '@credly/ledger'
 import pg from 'pg'
 import { createProjectWithKeys } from '../src/project-with-keys.ts'
 import type { LoadOptions, LoadResult } from './http-load.ts'
+import { startServerProcess } from './server-process.ts'
 
 const quick = process.argv.includes('--quick')
 const seconds = quick ? 3 : 10
@@ -34,39 +35,9 @@ const config = {
 }
 const manyUsers = Array.from({ length: 64 }, (_, index) => `user-${index}`)
 
-/** Starts a server process that prints its URL (on a line of its own or in its JSON log). */
-async function startProcess(args: string[]): Promise<{ url: string; stop(): Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, ['--conditions=@credly/source', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let stderr = ''
-  child.stderr?.on('data', (chunk) => {
-    stderr += chunk
-  })
-  const url = await new Promise<string>((resolve, reject) => {
-    let stdout = ''
-    const read = (chunk: Buffer) => {
-      stdout += chunk
-      const match = /(http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)
-      if (!match) return
-      // From here on the log is read and dropped: kept, a long run's log would fill this process.
-      child.stdout?.off('data', read)
-      resolve(match[1] as string)
-    }
-    child.stdout?.on('data', read)
-    child.once('exit', (code) =>
-      reject(new Error(`${args.join(' ')} exited with ${code}: ${stderr}`)),
-    )
-  })
-  child.stdout?.resume()
-  return {
-    url,
-    stop: async () => {
-      child.kill('SIGTERM')
-      if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve))
-    },
-  }
-}
+/** A server process from the TypeScript sources. */
+const startProcess = (args: string[]) =>
+  startServerProcess(['--conditions=@credly/source', ...args])
 
 async function load(
   options: Omit<LoadOptions, 'connections' | 'seconds'> & { connections?: number },
