@@ -139,6 +139,47 @@ describe('SQLite store', () => {
     ])
   })
 
+  it('a write sees what another connection committed since its last batch', async () => {
+    // The writer keeps ann's row and buckets between batches; the other store's grant must not
+    // be overwritten by a balance it remembers.
+    const other = createSqliteStore({ path })
+    try {
+      const otherLedger = createLedger({ store: other })
+      await ledger.grantCredits(projectId, { user_id: 'ann', credits: 1 })
+      await otherLedger.grantCredits(projectId, { user_id: 'ann', credits: 2 })
+      await ledger.grantCredits(projectId, { user_id: 'ann', credits: 4 })
+      const start = await otherLedger.startUsage(projectId, {
+        user_id: 'ann',
+        model: 'unit',
+        provisional_tokens: { input_tokens: 10 },
+      })
+      await ledger.completeUsage(projectId, {
+        transaction_id: start.transaction_id as string,
+        success: true,
+        finalized_tokens: { input_tokens: 3 },
+      })
+      expect((await ledger.getBalance(projectId, 'ann')).balance).toBe(1004)
+      expect((await otherLedger.getBalance(projectId, 'ann')).balance).toBe(1004)
+      expect((await ledger.verify(projectId)).ok).toBe(true)
+    } finally {
+      await other.close()
+    }
+  })
+
+  it('a unit rolled back leaves nothing of its writes for the next batch to read', async () => {
+    await ledger.grantCredits(projectId, { user_id: 'ann', credits: 1 })
+    const failed = store.write(async (tx) => {
+      const user = await tx.lockUser(projectId, 'ann')
+      if (!user) throw new Error('ann is missing')
+      await tx.updateUser({ ...user, available: user.available + 999_000_000 })
+      throw new Error('fails after its write')
+    })
+    await expect(failed).rejects.toThrow('fails after its write')
+    await ledger.grantCredits(projectId, { user_id: 'ann', credits: 2 })
+    expect((await ledger.getBalance(projectId, 'ann')).balance).toBe(1003)
+    expect((await ledger.verify(projectId)).ok).toBe(true)
+  })
+
   it('refuses to change or delete journal entries', async () => {
     const raw = new DatabaseSync(path)
     try {

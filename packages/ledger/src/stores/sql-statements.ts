@@ -230,9 +230,11 @@ export function createSqlReader(db: SqlExecutor): StoreReader {
 }
 
 /**
- * The writer of one database transaction (make a new one for each). `lockUserSuffix` is what makes
- * `lockUser` a row lock (` FOR UPDATE` on PostgreSQL; nothing on SQLite, whose write transaction
- * excludes all writers). Projects read in the transaction are remembered for it: a batch of
+ * The writer of one database transaction (make a new one for each), or, with `serialized`, of
+ * every write transaction of a connection no other writer changes the database behind (the SQLite
+ * store checks that at each BEGIN and calls `forget` when another connection wrote).
+ * `lockUserSuffix` is what makes `lockUser` a row lock (` FOR UPDATE` on PostgreSQL; nothing on
+ * SQLite, whose write transaction excludes all writers). Projects read are remembered: a batch of
  * operations loads its project once. Where the executor sends statements together (`batch`), the
  * first `lockUser` also locks and reads the `lockAhead` users, the batch's other units' users, in
  * the same round trip.
@@ -245,7 +247,12 @@ export function createSqlWriter(
     serialized?: boolean
     lockAhead?: readonly UnitUser[]
   },
-): StoreWriter & { forget(): void } {
+): StoreWriter & {
+  /** Drops every row it holds: a unit or transaction was undone, or another writer wrote. */
+  forget(): void
+  /** How many rows it holds (a writer kept across transactions is trimmed by `forget`). */
+  held(): number
+} {
   const reader = createSqlReader(db)
   // The columns of each user and transaction row as this transaction last read them, so that an
   // update writes only the columns it changes: fewer bytes, and no index rewritten whose columns
@@ -280,9 +287,8 @@ export function createSqlWriter(
   const rememberUser = (row: UserRow) => remember(`users:${row.ref}`, row, userValues)
   const rememberTransaction = (row: TransactionRow) =>
     remember(`transactions:${row.id}`, row, transactionValues)
+  // A project this writer writes is read again; `forget` drops the rest if that write is undone.
   const projects = new Map<string, ProjectRow | undefined>()
-  // Once the transaction writes a project, stop remembering: a savepoint may undo that write.
-  let projectsWritten = false
   // The rows of the users this transaction locked, their spendable buckets and their transactions,
   // as the database has them now: read under the lock, then kept up to date by this writer's own
   // writes. Nobody else can change them while the lock is held, so a user's next unit in the batch
@@ -332,12 +338,10 @@ export function createSqlWriter(
         ],
       )
     }
-    // The projects too, unless this transaction has them (or has written one).
-    const projectIds = projectsWritten
-      ? []
-      : [...new Set([...toLock.values()].map(([projectId]) => projectId))].filter(
-          (id) => !projects.has(id),
-        )
+    // The projects too, unless this writer has them.
+    const projectIds = [...new Set([...toLock.values()].map(([projectId]) => projectId))].filter(
+      (id) => !projects.has(id),
+    )
     if (projectIds.length > 0)
       statements.push([
         `SELECT * FROM projects WHERE id IN (${projectIds.map(() => '?').join(', ')})`,
@@ -378,11 +382,13 @@ export function createSqlWriter(
   return {
     ...reader,
     forget: () => {
+      projects.clear()
       asRead.clear()
       heldUsers.clear()
       heldBuckets.clear()
       heldTransactions.clear()
     },
+    held: () => heldUsers.size + heldTransactions.size + asRead.size,
     async getTransaction(projectId, id) {
       const key = pairKey(projectId, id)
       let row = heldTransactions.get(key)
@@ -408,7 +414,6 @@ export function createSqlWriter(
       return rows.map(toBucketRow)
     },
     async getProject(id) {
-      if (projectsWritten) return reader.getProject(id)
       if (!projects.has(id)) projects.set(id, await reader.getProject(id))
       return projects.get(id)
     },
@@ -436,7 +441,7 @@ export function createSqlWriter(
       return rememberUser(toUserRow(row))
     },
     async insertProject(row) {
-      projectsWritten = true
+      projects.delete(row.id)
       await db.run('INSERT INTO projects (id, config, created_at) VALUES (?, ?, ?)', [
         row.id,
         JSON.stringify(row.config),
@@ -444,7 +449,7 @@ export function createSqlWriter(
       ])
     },
     async updateProjectConfig(id, config) {
-      projectsWritten = true
+      projects.delete(id)
       await db.run('UPDATE projects SET config = ? WHERE id = ?', [JSON.stringify(config), id])
     },
     async insertUser(row) {
@@ -520,8 +525,11 @@ export function createSqlWriter(
     async updateTransaction(row) {
       const values = transactionValues(row)
       await update('transactions', TRANSACTION_COLUMNS, values, ['id', row.id])
-      const held = heldTransactions.get(pairKey(row.project_id, row.id))
-      if (held) setColumns(held, TRANSACTION_COLUMNS, values)
+      const key = pairKey(row.project_id, row.id)
+      const held = heldTransactions.get(key)
+      // A resolved transaction is rarely read again: not kept (a writer may live long).
+      if (row.status !== 'pending') heldTransactions.delete(key)
+      else if (held) setColumns(held, TRANSACTION_COLUMNS, values)
     },
     async summarizeUsageDays(projectId, from, to) {
       const done = new Set(

@@ -41,6 +41,9 @@ type Job =
       reject: (error: unknown) => void
     }
 
+/** Rows the writer holds across batches at most (about 1 KB each): past it, it starts afresh. */
+const MAX_HELD_ROWS = 20_000
+
 const SQLITE_BUSY = 5
 const SQLITE_LOCKED = 6
 
@@ -75,6 +78,21 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     run: async (sql, params) => Number(prepare(sql).run(...(params as SQLInputValue[])).changes),
   }
   const reader = createSqlReader(executor)
+  // One writer for every batch: the users, buckets, transactions and projects it read stay as the
+  // database has them while only this connection writes, so a user's next batch reads nothing.
+  // `PRAGMA data_version` changes when another connection (process) commits; then, or after a
+  // rollback, or once it holds many rows, it forgets them all.
+  const writer = createSqlWriter(executor, { lockUserSuffix: '', serialized: true })
+  const dataVersion = db.prepare('PRAGMA data_version')
+  let seenVersion: unknown
+  const exec = async (sql: string) => {
+    if (sql === 'ROLLBACK') writer.forget()
+    db.exec(sql)
+    if (!sql.startsWith('BEGIN')) return
+    const version = (dataVersion.get() as { data_version: unknown }).data_version
+    if (version !== seenVersion || writer.held() > MAX_HELD_ROWS) writer.forget()
+    seenVersion = version
+  }
 
   const maxBatch = options.maxBatch ?? 256
   const stats: StoreStats = { writes: 0, commits: 0, retries: 0 }
@@ -133,10 +151,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       batch,
       async () => {
         // SQLite's write lock, taken by BEGIN IMMEDIATE, already excludes every other writer.
-        const writer = createSqlWriter(executor, { lockUserSuffix: '', serialized: true })
         return {
           writer,
-          exec: async (sql) => db.exec(sql),
+          exec,
           undone: writer.forget,
           release: () => undefined,
         }
