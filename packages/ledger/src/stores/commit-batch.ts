@@ -12,33 +12,32 @@ export type BatchConnection<W> = {
   writer: W
   exec(sql: string): Promise<void>
   /** Called when a job was undone: the writer drops what it remembers of rows it read. */
-  undone?(): void
-  /** Without savepoints: marks where the next job's writes begin. */
-  mark?(): void
+  undone(): void
+  /** Marks where the next job's writes begin. */
+  mark(): void
   /**
-   * Without savepoints, after a job threw `error`: drops the writes made since the mark and says
-   * whether that undid the job. It cannot when one of them was sent, or when the database itself
-   * failed (the transaction is then aborted): only a rollback of the batch undoes those.
+   * After a job threw `error`: drops the writes made since the mark and says whether that undid
+   * the job. It cannot when one of them reached the database (or the database itself failed, and
+   * PostgreSQL then aborts the transaction): only a rollback of the batch undoes those.
    */
-  discard?(error: unknown): boolean
+  discard(error: unknown): boolean
   release(): void
 }
 
 /**
  * Group commit, the same for every SQL store: runs the jobs in one transaction, commits, and only
- * then answers each caller. With `savepoints`, each job runs in its own savepoint, so a job that
- * fails is undone alone. Without, no round trip is spent on savepoints: a job that fails before
- * any of its writes was sent is undone by dropping them; otherwise the batch is undone and each
- * job runs again in a transaction of its own. A transient failure (a busy database, a
- * serialization failure) rolls the whole batch back and runs it again after a backoff, which is
- * why a job must be safe to run twice.
+ * then answers each caller. No savepoints (a round trip each on PostgreSQL; on SQLite a copy of
+ * every page a job first touches), since jobs rarely fail after writing: a job that fails before
+ * any of its writes reached the database is undone by dropping them; otherwise the batch is undone
+ * and each job runs again in a transaction of its own, so that only it fails. A transient failure
+ * (a busy database, a serialization failure) rolls the whole batch back and runs it again after a
+ * backoff. Either way a job may run twice, so it must be safe to.
  */
 export async function commitBatch<W>(
   batch: Array<BatchJob<W>>,
   connect: () => Promise<BatchConnection<W>>,
   options: {
     begin: string
-    savepoints: boolean
     retryable: (error: unknown) => boolean
     maxAttempts: number
     backoffMs: (attempt: number) => number
@@ -54,30 +53,18 @@ export async function commitBatch<W>(
       return
     }
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = []
-    // A job alone needs no savepoint: its failure rolls back the whole unit anyway. Otherwise
-    // one savepoint is open at a time, released and reopened between jobs in one round trip.
+    // A job alone fails with its transaction: nothing to keep.
     const alone = batch.length === 1
-    const savepoints = options.savepoints && !alone
     try {
-      await connection.exec(savepoints ? `${options.begin}; SAVEPOINT op` : options.begin)
-      for (const [index, job] of batch.entries()) {
-        const last = index === batch.length - 1
-        if (!savepoints) connection.mark?.()
+      await connection.exec(options.begin)
+      for (const job of batch) {
+        connection.mark()
         try {
-          // A store that defers writes (see `SqlExecutor.defer`) runs without savepoints: a job's
-          // writes go with the COMMIT, where any failure undoes the batch anyway.
           const value = await job.work(connection.writer)
           outcomes.push({ ok: true, value })
-          if (savepoints && !last) await connection.exec('RELEASE SAVEPOINT op; SAVEPOINT op')
         } catch (error) {
-          if (alone || options.retryable(error)) throw error
-          if (savepoints) {
-            // Undoes the job; the savepoint stays open for the next one.
-            await connection.exec('ROLLBACK TO SAVEPOINT op')
-          } else if (!connection.discard?.(error)) {
-            throw error
-          }
-          connection.undone?.()
+          if (alone || options.retryable(error) || !connection.discard(error)) throw error
+          connection.undone()
           outcomes.push({ ok: false, error })
         }
       }
@@ -91,7 +78,7 @@ export async function commitBatch<W>(
         await new Promise((resolve) => setTimeout(resolve, options.backoffMs(attempt)))
         continue
       }
-      if (!alone && !savepoints) {
+      if (!alone) {
         // Which job failed is not known: each runs alone, so that only it fails.
         for (const job of batch) await commitBatch([job], connect, options)
         return

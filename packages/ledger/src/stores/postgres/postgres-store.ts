@@ -144,7 +144,6 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       },
       {
         begin: 'BEGIN',
-        savepoints: false,
         retryable: isRetryable,
         maxAttempts: MAX_ATTEMPTS,
         backoffMs: (attempt) => Math.random() * Math.min(200, 5 * 2 ** attempt),

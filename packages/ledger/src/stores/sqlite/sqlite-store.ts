@@ -50,9 +50,9 @@ const SQLITE_LOCKED = 6
 /**
  * The embedded store: one SQLite file through `node:sqlite` in WAL mode. Writes are serialised by
  * SQLite's write lock (`BEGIN IMMEDIATE`), so two processes can share a file; within a process,
- * writes that arrive together are committed as one transaction (group commit), each in its own
- * savepoint so one failing operation does not undo the others, and each caller is answered only
- * after the commit.
+ * writes that arrive together are committed as one transaction (group commit; one failing
+ * operation does not undo the others, see `commitBatch`), and each caller is answered only after
+ * the commit.
  */
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   if (options.path !== ':memory:') createPrivately(options.path)
@@ -73,9 +73,17 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     }
     return statement
   }
+  // Statements that may write, counted so that a failing unit that wrote none is dropped alone.
+  let writes = 0
   const executor: SqlExecutor = {
-    all: async (sql, params) => prepare(sql).all(...(params as SQLInputValue[])) as SqlRow[],
-    run: async (sql, params) => Number(prepare(sql).run(...(params as SQLInputValue[])).changes),
+    all: async (sql, params) => {
+      if (!sql.startsWith('SELECT')) writes++
+      return prepare(sql).all(...(params as SQLInputValue[])) as SqlRow[]
+    },
+    run: async (sql, params) => {
+      writes++
+      return Number(prepare(sql).run(...(params as SQLInputValue[])).changes)
+    },
   }
   const reader = createSqlReader(executor)
   // One writer for every batch: the users, buckets, transactions and projects it read stay as the
@@ -150,18 +158,22 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     return commitBatch(
       batch,
       async () => {
-        // SQLite's write lock, taken by BEGIN IMMEDIATE, already excludes every other writer.
+        // SQLite's write lock, taken by BEGIN IMMEDIATE, already excludes every other writer. A
+        // unit that fails having run no write is dropped alone; one that wrote undoes the batch.
+        let marked = 0
         return {
           writer,
           exec,
           undone: writer.forget,
+          mark: () => {
+            marked = writes
+          },
+          discard: () => writes === marked,
           release: () => undefined,
         }
       },
       {
         begin: 'BEGIN IMMEDIATE',
-        // Savepoints cost SQLite no round trip; a failing operation is undone alone.
-        savepoints: true,
         retryable: isBusy,
         maxAttempts: 20,
         backoffMs: (attempt) => 5 + Math.random() * 20 * attempt,

@@ -149,9 +149,9 @@ export function batchesSuite(factory: StoreFactory): void {
     it('writes a row as given after a unit that changed it in the same batch was undone', async () => {
       const ann = (await h.store.read((tx) => tx.getUser(h.projectId, 'ann'))) as UserRow
       const options = { user: { projectId: h.projectId, userId: 'ann' } }
-      // The first unit changes ann, reads the change back, then fails: its savepoint is rolled
-      // back. The second writes ann without reading her first. A writer that still believed the
-      // rolled-back read would find nothing to write and leave the old balance.
+      // The first unit changes ann, reads the change back, then fails: it is undone. The second
+      // writes ann without reading her first. A writer that still believed the undone read would
+      // find nothing to write and leave the old balance.
       const [undone, written] = await Promise.allSettled([
         h.store.write(async (tx) => {
           const locked = (await tx.lockUser(h.projectId, 'ann')) as UserRow
