@@ -362,6 +362,31 @@ describe('retries', () => {
     expect(server.received('/v1/usage/complete')).toHaveLength(2)
   })
 
+  it('settles once when the response to a complete is lost and the complete is retried', async () => {
+    await client.createUser({ user_id: 'cy' })
+    const start = await client.startUsageTransaction({
+      user_id: 'cy',
+      model: 'tiny-model',
+      provisional_tokens: { output_tokens: 10 },
+    })
+    server.failNext('/v1/usage/complete', { kind: 'drop-response' })
+    const done = await client.completeUsageTransaction({
+      transaction_id: start.transaction_id as string,
+      success: true,
+      finalized_tokens: { output_tokens: 3 },
+    })
+    // The retry is answered with the first result: the transaction keeps it, so a complete
+    // needs no idempotency key (and the server stores no key row for it).
+    expect(done).toMatchObject({ credits_used: 3, balance: 97 })
+    const attempts = server.received('/v1/usage/complete')
+    expect(attempts).toHaveLength(2)
+    expect(attempts.map((attempt) => attempt.headers['idempotency-key'])).toEqual([
+      undefined,
+      undefined,
+    ])
+    expect(await client.getBalance('cy')).toEqual({ user_id: 'cy', balance: 97, held: 0 })
+  })
+
   it('uses a caller-given idempotency key, so a repeated call is a replay', async () => {
     await client.createUser({ user_id: 'max' })
     const first = await client.grantCredits(

@@ -205,10 +205,10 @@ function createMeter(
 }
 
 /**
- * Completes with one idempotency key across every attempt (the client retries with it), so a
- * completion that failed in transit is retried without ever settling twice. A completion that
- * keeps failing is reported, not thrown: the model call already happened, and the hold settles
- * by the expiry policy.
+ * Completes, the client retrying a completion that failed in transit: a repeated complete of a
+ * transaction is answered with the first result, so it never settles twice (no idempotency key
+ * needed, nor its row written). A completion that keeps failing is reported, not thrown: the model
+ * call already happened, and the hold settles by the expiry policy.
  */
 async function complete(
   client: CredlyClient,
@@ -223,10 +223,7 @@ async function complete(
     estimated: input.estimated || undefined,
   }
   try {
-    return await client.completeUsageTransaction(request, {
-      idempotencyKey: `credly-ai-sdk:complete:${transactionId}`,
-      maxRetries: COMPLETE_RETRIES,
-    })
+    return await client.completeUsageTransaction(request, { maxRetries: COMPLETE_RETRIES })
   } catch (error) {
     options.onError?.(error, { phase: 'complete', transactionId })
     return undefined

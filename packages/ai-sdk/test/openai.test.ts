@@ -340,7 +340,7 @@ describe.each(sdks)('$name', ({ ai, createOpenAI, face }) => {
 })
 
 describe('completion retries: one policy, the client', () => {
-  it('retries a failed completion with one idempotency key, settling once, and bounds the attempts', async () => {
+  it('retries a completion whose answer was lost, settling once, and bounds the attempts', async () => {
     const proxy = new FaultProxy(credly.url)
     const errors: unknown[] = []
     try {
@@ -353,14 +353,20 @@ describe('completion retries: one policy, the client', () => {
           onError: (error) => errors.push(error),
         }),
       })
+      await client.createUser({ user_id: 'ann' })
+      const before = await client.getBalance('ann')
       provider.reply({ kind: 'text', text: 'ok', usage: { prompt: 10, completion: 5 } })
-      proxy.failNext('/v1/usage/complete', { kind: 'status', status: 503 }, 2)
+      // The server settles the first attempt, whose answer is lost; then a gateway error.
+      proxy.failNext('/v1/usage/complete', { kind: 'drop-response' })
+      proxy.failNext('/v1/usage/complete', { kind: 'status', status: 503 })
       await generateText({ model, prompt: 'x' })
       const attempts = proxy.received('/v1/usage/complete')
       expect(attempts).toHaveLength(3)
-      expect(new Set(attempts.map((attempt) => attempt.headers['idempotency-key'])).size).toBe(1)
+      expect(new Set(attempts.map((attempt) => JSON.stringify(attempt.body))).size).toBe(1)
       const [settled] = await transactionsOf('ann')
       expect(settled).toMatchObject({ status: 'completed', credits_used: 0.000075 })
+      // Charged once: the repeats were answered with the first result.
+      expect((await client.getBalance('ann')).balance).toBeCloseTo(before.balance - 0.000075, 9)
       expect(errors).toEqual([])
 
       // A completion that keeps failing is tried 1 + 4 times, then reported, not thrown.

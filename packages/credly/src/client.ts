@@ -153,6 +153,11 @@ type CallSpec<S extends z.ZodType> = {
   body?: unknown
   query?: Record<string, string | number | undefined>
   response: S
+  /**
+   * The server answers a repeat of this body as it answered the first (a complete: the
+   * transaction keeps its result), so it needs no idempotency key unless the caller gives one.
+   */
+  repeatable?: true
 }
 
 /**
@@ -226,8 +231,10 @@ export function createClient(options: ClientOptions = {}): CredlyClient {
     }
     if (spec.body !== undefined) headers['content-type'] = 'application/json'
     // One key for the logical call: every retry resends it, so a retry can never charge twice.
-    if (spec.method !== 'GET')
-      headers['idempotency-key'] = callOptions.idempotencyKey ?? crypto.randomUUID()
+    const idempotencyKey =
+      callOptions.idempotencyKey ?? (spec.repeatable ? undefined : crypto.randomUUID())
+    if (spec.method !== 'GET' && idempotencyKey !== undefined)
+      headers['idempotency-key'] = idempotencyKey
     const body = spec.body === undefined ? undefined : JSON.stringify(spec.body)
     const maxRetries = callOptions.maxRetries ?? clientMaxRetries
     const timeoutMs = callOptions.timeoutMs ?? clientTimeoutMs
@@ -289,6 +296,7 @@ export function createClient(options: ClientOptions = {}): CredlyClient {
             'completeUsageTransaction request',
           ),
           response: completeUsageResponseSchema,
+          repeatable: true,
         },
         callOptions,
       ),
