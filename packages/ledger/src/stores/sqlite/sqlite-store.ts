@@ -41,8 +41,13 @@ type Job =
       reject: (error: unknown) => void
     }
 
-/** Rows the writer holds across batches at most (about 1 KB each): past it, it starts afresh. */
-const MAX_HELD_ROWS = 20_000
+/**
+ * Rows the writer holds across batches at most, about 2 KB a user with their buckets: past it, it
+ * starts afresh. Users seen again within a few batches (a hot set) stay; a rotation through more
+ * users than this would not be served from memory anyway, and would only cost memory (measured:
+ * 10,000 users held, 21 MB of heap).
+ */
+const MAX_HELD_ROWS = 2_048
 
 const SQLITE_BUSY = 5
 const SQLITE_LOCKED = 6
