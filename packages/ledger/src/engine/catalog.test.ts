@@ -146,10 +146,13 @@ describe('the price catalog', () => {
   ]
 
   it.each(cases)('charges what the catalog charges: $why', async (call) => {
-    const credly = open()
+    const clock = createTestClock()
+    const credly = open(catalogConfig, clock)
     const { done, transaction } = await meter(credly, call)
+    // At the ledger's time, not the wall clock's: DeepSeek's price depends on the time of day.
     const expected = calcPrice(catalogUsage(call.tokens), call.model, {
       providerId: call.catalogProvider ?? call.provider,
+      timestamp: new Date(clock.now()),
     })
     expect(expected).not.toBeNull()
     const credits = (expected?.total_price ?? 0) * CREDITS_PER_USD * MARKUP
