@@ -63,4 +63,82 @@ describe.runIf(available)('PostgreSQL store', () => {
       await dropSchema(schema)
     }
   })
+
+  it("completes read each call's transaction by its id, not the project's whole history", async () => {
+    // 20,000 earlier calls, written directly and not yet analyzed (a table growing faster than
+    // autovacuum analyzes it), stand for a long history. A complete reads its transaction with
+    // its user's lock; the index entries PostgreSQL reads through the indexes led by project_id
+    // must not grow with the history. Reading by (project_id, id) pairs, it took the project's
+    // condition to an index and walked all 20,000, in every batch.
+    const schema = newSchemaName()
+    const store = createPostgresStore({ url: postgresUrl, schema })
+    const client = new pg.Client({
+      connectionString: postgresUrl,
+      options: `-c search_path=${schema}`,
+    })
+    try {
+      const ledger = createLedger({ store })
+      const { id: projectId } = await ledger.createProject({ config: testConfig })
+      const users = Array.from({ length: 64 }, (_, index) => `u${index}`)
+      for (const user of users) await ledger.createUser(projectId, { user_id: user })
+      await client.connect()
+      await client.query(
+        `INSERT INTO transactions (id, project_id, user_ref, user_id, tier_id, model, status,
+           reserved, used, price, estimated, created_at, hold_parts)
+         SELECT 'txn_old_' || n, $1, users.ref, users.user_id, 'free', 'unit', 'completed', 0, 0,
+           '{}', FALSE, $2::bigint - n, '[]'
+         FROM generate_series(1, 20000) AS n, users WHERE users.user_id = 'u0'`,
+        [projectId, Date.now()],
+      )
+      const starts = await Promise.all(
+        users.map((user) =>
+          ledger.startUsage(projectId, {
+            user_id: user,
+            model: 'unit',
+            provisional_tokens: { input_tokens: 1 },
+          }),
+        ),
+      )
+      await Promise.all(
+        starts.map((start) =>
+          ledger.completeUsage(projectId, {
+            transaction_id: start.transaction_id as string,
+            success: true,
+            finalized_tokens: { input_tokens: 1 },
+          }),
+        ),
+      )
+      // The store's connections report their statistics as they close.
+      await store.close()
+      const read = async () =>
+        new Map(
+          (
+            await client.query(
+              `SELECT indexrelname, idx_scan, idx_tup_read FROM pg_stat_user_indexes
+               WHERE schemaname = $1 AND relname = 'transactions'`,
+              [schema],
+            )
+          ).rows.map((row) => [row.indexrelname as string, row]),
+        )
+      let stats = await read()
+      for (
+        let wait = 0;
+        wait < 50 && !(Number(stats.get('transactions_pkey')?.idx_scan) > 0);
+        wait++
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        stats = await read()
+      }
+      expect(Number(stats.get('transactions_pkey')?.idx_scan)).toBeGreaterThan(0)
+      const viaProject = ['transactions_project', 'transactions_user'].reduce(
+        (sum, index) => sum + Number(stats.get(index)?.idx_tup_read ?? 0),
+        0,
+      )
+      expect(viaProject).toBeLessThan(1000)
+    } finally {
+      await client.end()
+      await store.close()
+      await dropSchema(schema)
+    }
+  })
 })

@@ -317,23 +317,18 @@ export function createSqlWriter(
       if (transactionId !== undefined && !heldTransactions.has(pairKey(projectId, transactionId)))
         toRead.set(pairKey(projectId, transactionId), [projectId, transactionId])
     }
-    const pairs = (entries: Map<string, [string, string]>) => [
-      `(${[...entries.values()].map(() => '(?, ?)').join(', ')})`,
-      [...entries.values()].flat(),
-    ]
     const statements: Array<[string, SqlValue[]]> = []
     if (toLock.size > 0) {
-      const [userIn, userParams] = pairs(toLock) as [string, SqlValue[]]
+      const [userWhere, userParams] = usersIn([...toLock.values()])
       statements.push(
         [
-          `SELECT * FROM users WHERE deleted_at IS NULL AND (project_id, user_id) IN ${userIn}
+          `SELECT * FROM users WHERE deleted_at IS NULL AND (${userWhere('')})
            ORDER BY ref${options.lockUserSuffix}`,
           userParams,
         ],
         [
           `SELECT buckets.* FROM buckets JOIN users ON users.ref = buckets.user_ref
-           WHERE users.deleted_at IS NULL AND (users.project_id, users.user_id) IN ${userIn}
-             AND buckets.remaining > 0`,
+           WHERE users.deleted_at IS NULL AND (${userWhere('users.')}) AND buckets.remaining > 0`,
           userParams,
         ],
       )
@@ -348,8 +343,14 @@ export function createSqlWriter(
         projectIds,
       ])
     if (toRead.size > 0) {
-      const [idIn, idParams] = pairs(toRead) as [string, SqlValue[]]
-      statements.push([`SELECT * FROM transactions WHERE (project_id, id) IN ${idIn}`, idParams])
+      // By id alone (the primary key; ids are unique across projects), the project checked
+      // below: with the project in the condition PostgreSQL also walked the project's every
+      // transaction in an index led by project_id.
+      const ids = [...toRead.values()].map(([, id]) => id)
+      statements.push([
+        `SELECT * FROM transactions WHERE id IN (${ids.map(() => '?').join(', ')})`,
+        ids,
+      ])
     }
     if (statements.length === 0) return
     const results = await batch(statements)
@@ -375,7 +376,8 @@ export function createSqlWriter(
       const row = found.get(id)
       // Current only if its user is held (every change to a transaction locks its user).
       const owner = row && heldUsers.get(pairKey(projectId, row.user_id as string))
-      if (row && owner && owner.ref === row.user_ref) heldTransactions.set(key, row)
+      if (row && row.project_id === projectId && owner && owner.ref === row.user_ref)
+        heldTransactions.set(key, row)
     }
   }
 
@@ -711,6 +713,34 @@ class HeldBuckets {
     this.#byUser.clear()
     this.#byId.clear()
   }
+}
+
+/**
+ * A condition matching these users (by project and app user id), written per project as
+ * `project_id = ? AND user_id IN (...)`: PostgreSQL turns that into lookups in the (project_id,
+ * user_id) index, where a list of `(project_id, user_id)` pairs made it walk all the project's
+ * users. `prefix` qualifies the columns (`users.`).
+ */
+function usersIn(
+  users: ReadonlyArray<[projectId: string, userId: string]>,
+): [where: (prefix: string) => string, params: SqlValue[]] {
+  const byProject = new Map<string, string[]>()
+  for (const [projectId, userId] of users) {
+    const ids = byProject.get(projectId)
+    if (ids) ids.push(userId)
+    else byProject.set(projectId, [userId])
+  }
+  const groups = [...byProject.values()]
+  return [
+    (prefix) =>
+      groups
+        .map(
+          (ids) =>
+            `(${prefix}project_id = ? AND ${prefix}user_id IN (${ids.map(() => '?').join(', ')}))`,
+        )
+        .join(' OR '),
+    [...byProject].flatMap(([projectId, ids]) => [projectId, ...ids]),
+  ]
 }
 
 /** A key of two ids (a user or a transaction within its project). */
