@@ -1,7 +1,7 @@
 import pg from 'pg'
 import { describe, expect, it } from 'vitest'
 import { DAY_MS, WEEK_MS, weekStart } from '../src/calendar.ts'
-import { createLedger, createPostgresStore } from '../src/index.ts'
+import { createLedger, createPostgresStore, type Ledger, type Store } from '../src/index.ts'
 import { runStoreContract, testConfig } from '../src/testing/index.ts'
 import {
   dropSchema,
@@ -11,6 +11,37 @@ import {
   postgresUrl,
 } from '../src/testing/postgres.ts'
 
+/**
+ * Runs `test` on a ledger with a project in a fresh schema, beside a raw connection to the same
+ * schema (to write rows directly and read what PostgreSQL reports); drops the schema after.
+ */
+async function inSchema(
+  test: (context: {
+    schema: string
+    store: Store
+    ledger: Ledger
+    projectId: string
+    client: pg.Client
+  }) => Promise<void>,
+): Promise<void> {
+  const schema = newSchemaName()
+  const store = createPostgresStore({ url: postgresUrl, schema })
+  const client = new pg.Client({
+    connectionString: postgresUrl,
+    options: `-c search_path=${schema}`,
+  })
+  try {
+    const ledger = createLedger({ store })
+    const { id: projectId } = await ledger.createProject({ config: testConfig })
+    await client.connect()
+    await test({ schema, store, ledger, projectId, client })
+  } finally {
+    await client.end()
+    await store.close()
+    await dropSchema(schema)
+  }
+}
+
 /** Every contract suite on the real PostgreSQL of this machine, in a fresh schema per test. */
 const available = await postgresAvailable()
 describe.runIf(available)('PostgreSQL store', () => {
@@ -18,20 +49,11 @@ describe.runIf(available)('PostgreSQL store', () => {
     propertyRuns: Number(process.env.CREDLY_PROPERTY_RUNS ?? 25),
   })
 
-  it('adds up a report by user exactly over a week whose sums pass 64-bit integers', async () => {
+  it('adds up a report by user exactly over a week whose sums pass 64-bit integers', () =>
     // Per-user week totals are BIGINT; a week past them (1,100 calls of 2^53 - 1 micro-credits,
     // written directly: no ledger call charges that much) stays read call by call, in NUMERIC.
-    const schema = newSchemaName()
-    const store = createPostgresStore({ url: postgresUrl, schema })
-    const client = new pg.Client({
-      connectionString: postgresUrl,
-      options: `-c search_path=${schema}`,
-    })
-    try {
-      const ledger = createLedger({ store })
-      const { id: projectId } = await ledger.createProject({ config: testConfig })
+    inSchema(async ({ ledger, projectId, client }) => {
       await ledger.createUser(projectId, { user_id: 'ann' })
-      await client.connect()
       const week = weekStart(Date.now()) - 2 * WEEK_MS
       const big = Number.MAX_SAFE_INTEGER
       await client.query(
@@ -57,31 +79,17 @@ describe.runIf(available)('PostgreSQL store', () => {
         'SELECT (SELECT COUNT(*) FROM usage_days) AS days, (SELECT COUNT(*) FROM usage_user_weeks) AS weeks',
       )
       expect(marks.rows[0]).toEqual({ days: '7', weeks: '0' })
-    } finally {
-      await client.end()
-      await store.close()
-      await dropSchema(schema)
-    }
-  })
+    }))
 
-  it("completes read each call's transaction by its id, not the project's whole history", async () => {
+  it("completes read each call's transaction by its id, not the project's whole history", () =>
     // 20,000 earlier calls, written directly and not yet analyzed (a table growing faster than
     // autovacuum analyzes it), stand for a long history. A complete reads its transaction with
     // its user's lock; the index entries PostgreSQL reads through the indexes led by project_id
     // must not grow with the history. Reading by (project_id, id) pairs, it took the project's
     // condition to an index and walked all 20,000, in every batch.
-    const schema = newSchemaName()
-    const store = createPostgresStore({ url: postgresUrl, schema })
-    const client = new pg.Client({
-      connectionString: postgresUrl,
-      options: `-c search_path=${schema}`,
-    })
-    try {
-      const ledger = createLedger({ store })
-      const { id: projectId } = await ledger.createProject({ config: testConfig })
+    inSchema(async ({ schema, store, ledger, projectId, client }) => {
       const users = Array.from({ length: 64 }, (_, index) => `u${index}`)
       for (const user of users) await ledger.createUser(projectId, { user_id: user })
-      await client.connect()
       await client.query(
         `INSERT INTO transactions (id, project_id, user_ref, user_id, tier_id, model, status,
            reserved, used, price, estimated, created_at, hold_parts)
@@ -135,10 +143,5 @@ describe.runIf(available)('PostgreSQL store', () => {
         0,
       )
       expect(viaProject).toBeLessThan(1000)
-    } finally {
-      await client.end()
-      await store.close()
-      await dropSchema(schema)
-    }
-  })
+    }))
 })
