@@ -717,9 +717,9 @@ class HeldBuckets {
 
 /**
  * A condition matching these users (by project and app user id), written per project as
- * `project_id = ? AND user_id IN (...)`: PostgreSQL turns that into lookups in the (project_id,
- * user_id) index, where a list of `(project_id, user_id)` pairs made it walk all the project's
- * users. `prefix` qualifies the columns (`users.`).
+ * `project_id = ? AND user_id IN (...)`: one condition on the (project_id, user_id) index for
+ * PostgreSQL, and the project's id sent once rather than with every user. `prefix` qualifies the
+ * columns (`users.`).
  */
 function usersIn(
   users: ReadonlyArray<[projectId: string, userId: string]>,
