@@ -144,4 +144,64 @@ describe.runIf(available)('PostgreSQL store', () => {
       )
       expect(viaProject).toBeLessThan(1000)
     }))
+
+  describe('rows kept from one transaction to the next', () => {
+    const call = (ledger: Ledger, projectId: string, tokens: number) =>
+      ledger.startUsage(projectId, {
+        user_id: 'ann',
+        model: 'unit',
+        provisional_tokens: { input_tokens: tokens },
+      })
+    const settle = (ledger: Ledger, projectId: string, transactionId: string, tokens: number) =>
+      ledger.completeUsage(projectId, {
+        transaction_id: transactionId,
+        success: true,
+        finalized_tokens: { input_tokens: tokens },
+      })
+
+    it('two instances taking turns on one user: each sees what the other wrote', () =>
+      // Each instance keeps the user's rows from its last call; the other's call changed them
+      // since, so each call finds its kept rows changed, and reads them again. Kept rows used as
+      // they were would charge the user from a stale balance: the total would be wrong, and the
+      // last call would be allowed.
+      inSchema(async ({ schema, ledger, projectId }) => {
+        const other = createPostgresStore({ url: postgresUrl, schema })
+        try {
+          const ledgers = [ledger, createLedger({ store: other })]
+          await ledger.createUser(projectId, { user_id: 'ann' })
+          for (let turn = 0; turn < 10; turn++) {
+            const instance = ledgers[turn % 2] as Ledger
+            const start = await call(instance, projectId, 10)
+            expect(start.continue).toBe(true)
+            await settle(instance, projectId, start.transaction_id as string, 9)
+          }
+          for (const instance of ledgers) {
+            expect((await instance.getBalance(projectId, 'ann')).balance).toBe(10)
+            // Ten credits left: a call for eleven is refused on both.
+            expect((await call(instance, projectId, 11)).continue).toBe(false)
+          }
+          expect((await ledger.verify(projectId)).ok).toBe(true)
+        } finally {
+          await other.close()
+        }
+      }))
+
+    it('a balance changed behind the instance (by SQL) is seen on its next call', () =>
+      inSchema(async ({ ledger, projectId, client }) => {
+        await ledger.createUser(projectId, { user_id: 'ann' })
+        // The instance now keeps ann's rows: 100 credits.
+        const first = await call(ledger, projectId, 1)
+        await settle(ledger, projectId, first.transaction_id as string, 1)
+        await client.query(
+          `UPDATE buckets SET remaining = 5000000 WHERE user_ref = (SELECT ref FROM users WHERE user_id = 'ann');
+           UPDATE users SET available = 5000000 WHERE user_id = 'ann'`,
+        )
+        const refused = await call(ledger, projectId, 6)
+        expect(refused.continue).toBe(false)
+        expect(refused.balance).toBe(5)
+        const allowed = await call(ledger, projectId, 5)
+        expect(allowed.continue).toBe(true)
+        expect((await ledger.getBalance(projectId, 'ann')).balance).toBe(0)
+      }))
+  })
 })

@@ -1,6 +1,7 @@
 import type { UsageDimension } from 'credly'
 import { DAY_MS, WEEK_MS, weekStart } from '../calendar.ts'
 import { MAX_MICRO } from '../money.ts'
+import { KeptRows, RowChecks } from './kept-rows.ts'
 import type {
   ApiKeyRow,
   BucketRow,
@@ -237,7 +238,9 @@ export function createSqlReader(db: SqlExecutor): StoreReader {
  * SQLite, whose write transaction excludes all writers). Projects read are remembered: a batch of
  * operations loads its project once. Where the executor sends statements together (`batch`), the
  * first `lockUser` also locks and reads the `lockAhead` users, the batch's other units' users, in
- * the same round trip.
+ * the same round trip. With `kept` rows that carry versions (PostgreSQL), the rows of earlier
+ * transactions are used without reading them and checked before this transaction writes
+ * (`RowChecks`): `checks` says what to send first, `committed` takes the new version.
  */
 export function createSqlWriter(
   db: SqlExecutor,
@@ -246,27 +249,39 @@ export function createSqlWriter(
     /** The transaction excludes every other writer (SQLite): all it reads stays current. */
     serialized?: boolean
     lockAhead?: readonly UnitUser[]
+    /** Rows kept from earlier transactions (see `KeptRows`); a new set for this one by default. */
+    kept?: KeptRows
   },
 ): StoreWriter & {
   /** Drops every row it holds: a unit or transaction was undone, or another writer wrote. */
   forget(): void
   /** How many rows it holds (a writer kept across transactions is trimmed by `forget`). */
   held(): number
+  /** The statements to send before anything else this transaction sends next. */
+  checks(): Array<[sql: string, params: SqlValue[]]>
+  /** After the commit, with the transaction's version (`xmin`) of the rows it wrote. */
+  committed(version: string): void
 } {
   const reader = createSqlReader(db)
+  const kept = options.kept ?? new KeptRows()
+  const rowChecks = new RowChecks(kept)
+  // Rows this transaction reads stay current while it runs (their users are locked), and across
+  // transactions when nothing else writes (`serialized`) or their versions are checked.
+  const keepReads = options.serialized === true || kept.versioned
+  const version = (table: string) => kept.versionColumn(table)
   // The columns of each user and transaction row as this transaction last read them, so that an
   // update writes only the columns it changes: fewer bytes, and no index rewritten whose columns
   // stay (on PostgreSQL, when no indexed column changes, a heap-only update is possible). An entry
   // is dropped when its row is written, and all of them when a unit is undone (`forget`), so they
   // are never newer than the database.
-  const asRead = new Map<string, SqlValue[]>()
+  const asRead = kept.asRead
   const remember = <T>(key: string, row: T, values: (row: T) => SqlValue[]): T => {
     asRead.set(key, values(row))
     return row
   }
   /** Writes the columns of `values` that differ from the row as read (all when not read). */
   const update = async (
-    table: string,
+    table: 'users' | 'transactions',
     columns: readonly string[],
     values: SqlValue[],
     where: [column: string, value: string],
@@ -278,6 +293,7 @@ export function createSqlWriter(
       column === where[0] || before?.[index] === values[index] ? [] : [index],
     )
     if (changed.length === 0) return
+    rowChecks.wrote(table, where[1])
     await write(
       db,
       `UPDATE ${table} SET ${changed.map((index) => `${columns[index]} = ?`).join(', ')} WHERE ${where[0]} = ?`,
@@ -288,15 +304,15 @@ export function createSqlWriter(
   const rememberTransaction = (row: TransactionRow) =>
     remember(`transactions:${row.id}`, row, transactionValues)
   // A project this writer writes is read again; `forget` drops the rest if that write is undone.
-  const projects = new Map<string, ProjectRow | undefined>()
+  const projects = kept.projects
   // The rows of the users this transaction locked, their spendable buckets and their transactions,
   // as the database has them now: read under the lock, then kept up to date by this writer's own
   // writes. Nobody else can change them while the lock is held, so a user's next unit in the batch
   // reads them here. Cleared when a unit is undone (`forget`). `null`: none in the database (kept
   // only when `serialized`).
-  const heldUsers = new Map<string, SqlRow | null>()
-  const heldBuckets = new HeldBuckets()
-  const heldTransactions = new Map<string, SqlRow | null>()
+  const heldUsers = kept.users
+  const heldBuckets = kept.buckets
+  const heldTransactions = kept.transactions
   let toLockAhead = options.lockAhead ?? []
 
   /**
@@ -313,7 +329,10 @@ export function createSqlWriter(
     const toRead = new Map<string, [projectId: string, transactionId: string]>()
     for (const { projectId, userId, transactionId } of users) {
       const key = pairKey(projectId, userId)
-      if (!heldUsers.has(key)) toLock.set(key, [projectId, userId])
+      const held = heldUsers.get(key)
+      // Kept from an earlier transaction: checked (and locked) ahead of what this round trip reads.
+      if (held) rowChecks.use('users', held.ref as string)
+      else if (held === undefined) toLock.set(key, [projectId, userId])
       if (transactionId !== undefined && !heldTransactions.has(pairKey(projectId, transactionId)))
         toRead.set(pairKey(projectId, transactionId), [projectId, transactionId])
     }
@@ -322,12 +341,12 @@ export function createSqlWriter(
       const [userWhere, userParams] = usersIn([...toLock.values()])
       statements.push(
         [
-          `SELECT * FROM users WHERE deleted_at IS NULL AND (${userWhere('')})
+          `SELECT *${version('users')} FROM users WHERE deleted_at IS NULL AND (${userWhere('')})
            ORDER BY ref${options.lockUserSuffix}`,
           userParams,
         ],
         [
-          `SELECT buckets.* FROM buckets JOIN users ON users.ref = buckets.user_ref
+          `SELECT buckets.*${version('buckets')} FROM buckets JOIN users ON users.ref = buckets.user_ref
            WHERE users.deleted_at IS NULL AND (${userWhere('users.')}) AND buckets.remaining > 0`,
           userParams,
         ],
@@ -339,7 +358,7 @@ export function createSqlWriter(
     )
     if (projectIds.length > 0)
       statements.push([
-        `SELECT * FROM projects WHERE id IN (${projectIds.map(() => '?').join(', ')})`,
+        `SELECT *${version('projects')} FROM projects WHERE id IN (${projectIds.map(() => '?').join(', ')})`,
         projectIds,
       ])
     if (toRead.size > 0) {
@@ -348,7 +367,7 @@ export function createSqlWriter(
       // transaction in an index led by project_id.
       const ids = [...toRead.values()].map(([, id]) => id)
       statements.push([
-        `SELECT * FROM transactions WHERE id IN (${ids.map(() => '?').join(', ')})`,
+        `SELECT *${version('transactions')} FROM transactions WHERE id IN (${ids.map(() => '?').join(', ')})`,
         ids,
       ])
     }
@@ -358,15 +377,16 @@ export function createSqlWriter(
     // A user not found is not kept: no row was locked, so another instance may create it.
     for (const row of userRows) {
       heldUsers.set(pairKey(row.project_id as string, row.user_id as string), row)
-      heldBuckets.set(
-        row.ref as string,
-        bucketRows.filter((bucket) => bucket.user_ref === row.ref),
-      )
+      rowChecks.read('users', row)
+      const buckets = bucketRows.filter((bucket) => bucket.user_ref === row.ref)
+      for (const bucket of buckets) rowChecks.read('buckets', bucket)
+      heldBuckets.set(row.ref as string, buckets)
     }
     if (projectIds.length > 0) {
       const found = new Map((results.shift() ?? []).map((row) => [row.id as string, row]))
       for (const id of projectIds) {
         const row = found.get(id)
+        if (row) rowChecks.read('projects', row)
         projects.set(id, row && toProjectRow(row))
       }
     }
@@ -376,47 +396,56 @@ export function createSqlWriter(
       const row = found.get(id)
       // Current only if its user is held (every change to a transaction locks its user).
       const owner = row && heldUsers.get(pairKey(projectId, row.user_id as string))
-      if (row && row.project_id === projectId && owner && owner.ref === row.user_ref)
+      if (row && row.project_id === projectId && owner && owner.ref === row.user_ref) {
+        rowChecks.read('transactions', row)
         heldTransactions.set(key, row)
+      }
     }
   }
 
   return {
     ...reader,
-    forget: () => {
-      projects.clear()
-      asRead.clear()
-      heldUsers.clear()
-      heldBuckets.clear()
-      heldTransactions.clear()
-    },
-    held: () => heldUsers.size + heldTransactions.size + asRead.size,
+    forget: () => kept.forget(),
+    held: () => kept.size(),
+    checks: () => rowChecks.take(),
+    committed: (version) => rowChecks.committed(version),
     async getTransaction(projectId, id) {
       const key = pairKey(projectId, id)
       let row = heldTransactions.get(key)
       if (row === undefined) {
         row =
           (
-            await db.all('SELECT * FROM transactions WHERE project_id = ? AND id = ?', [
-              projectId,
-              id,
-            ])
+            await db.all(
+              `SELECT *${version('transactions')} FROM transactions WHERE project_id = ? AND id = ?`,
+              [projectId, id],
+            )
           )[0] ?? null
-        // Alone in the database (SQLite), whatever this transaction reads stays current.
-        if (options.serialized) heldTransactions.set(key, row)
-      }
+        if (row) rowChecks.read('transactions', row)
+        // A row not found is kept only where nothing else writes (SQLite).
+        if (options.serialized || (keepReads && row)) heldTransactions.set(key, row)
+      } else if (row) rowChecks.use('transactions', id)
       return row ? rememberTransaction(toTransactionRow(row)) : undefined
     },
     async listSpendableBuckets(userRef) {
       let rows = heldBuckets.get(userRef)
       if (!rows) {
-        rows = await db.all('SELECT * FROM buckets WHERE user_ref = ? AND remaining > 0', [userRef])
-        if (options.serialized) heldBuckets.set(userRef, rows)
-      }
+        rows = await db.all(
+          `SELECT *${version('buckets')} FROM buckets WHERE user_ref = ? AND remaining > 0`,
+          [userRef],
+        )
+        for (const row of rows) rowChecks.read('buckets', row)
+        if (keepReads) heldBuckets.set(userRef, rows)
+      } else for (const row of rows) rowChecks.use('buckets', row.id as string)
       return rows.map(toBucketRow)
     },
     async getProject(id) {
-      if (!projects.has(id)) projects.set(id, await reader.getProject(id))
+      if (!projects.has(id)) {
+        const [row] = await db.all(`SELECT *${version('projects')} FROM projects WHERE id = ?`, [
+          id,
+        ])
+        if (row) rowChecks.read('projects', row)
+        projects.set(id, row && toProjectRow(row))
+      } else if (projects.get(id)) rowChecks.use('projects', id)
       return projects.get(id)
     },
     async lockUser(projectId, userId, lockOptions = {}) {
@@ -430,6 +459,7 @@ export function createSqlWriter(
           )
           // No row locked, no row kept, unless nothing else can write meanwhile.
           if (row || options.serialized) heldUsers.set(key, row ?? null)
+          if (row) rowChecks.read('users', row)
         }
       } else {
         // What the caller reads next comes in the lock's round trip: the user's buckets, the
@@ -489,6 +519,7 @@ export function createSqlWriter(
     },
     async insertBucket(row) {
       heldBuckets.add({ ...row })
+      rowChecks.wrote('buckets', row.id)
       await write(
         db,
         `INSERT INTO buckets (id, project_id, user_ref, kind, credits, remaining, expires_at, reason, created_at)
@@ -508,10 +539,12 @@ export function createSqlWriter(
     },
     async updateBucketRemaining(id, remaining) {
       heldBuckets.update(id, remaining)
+      rowChecks.wrote('buckets', id)
       await write(db, 'UPDATE buckets SET remaining = ? WHERE id = ?', [remaining, id])
     },
     async insertTransaction(row) {
       const values = transactionValues(row)
+      rowChecks.wrote('transactions', row.id)
       await write(
         db,
         `INSERT INTO transactions (${TRANSACTION_COLUMNS.join(', ')})
@@ -530,8 +563,10 @@ export function createSqlWriter(
       const key = pairKey(row.project_id, row.id)
       const held = heldTransactions.get(key)
       // A resolved transaction is rarely read again: not kept (a writer may live long).
-      if (row.status !== 'pending') heldTransactions.delete(key)
-      else if (held) setColumns(held, TRANSACTION_COLUMNS, values)
+      if (row.status !== 'pending') {
+        heldTransactions.delete(key)
+        rowChecks.dropped('transactions', row.id)
+      } else if (held) setColumns(held, TRANSACTION_COLUMNS, values)
     },
     async summarizeUsageDays(projectId, from, to) {
       const done = new Set(
@@ -668,51 +703,6 @@ export function createSqlWriter(
 function setColumns(row: SqlRow, columns: readonly string[], values: SqlValue[]): SqlRow {
   for (let index = 0; index < columns.length; index++) row[columns[index] as string] = values[index]
   return row
-}
-
-/**
- * The spendable buckets of the users a write transaction holds, by user and by id, kept as the
- * transaction's own writes change them (the rows are the writer's own, changed in place).
- */
-class HeldBuckets {
-  readonly #byUser = new Map<string, SqlRow[]>()
-  readonly #byId = new Map<string, SqlRow>()
-
-  get(userRef: string): SqlRow[] | undefined {
-    return this.#byUser.get(userRef)
-  }
-
-  set(userRef: string, rows: SqlRow[]): void {
-    this.#byUser.set(userRef, rows)
-    for (const row of rows) this.#byId.set(row.id as string, row)
-  }
-
-  /** A new bucket: kept if its user's buckets are, and it has credits. */
-  add(row: SqlRow): void {
-    const rows = this.#byUser.get(row.user_ref as string)
-    if (!rows || Number(row.remaining) <= 0) return
-    rows.push(row)
-    this.#byId.set(row.id as string, row)
-  }
-
-  update(id: string, remaining: number): void {
-    const row = this.#byId.get(id)
-    if (!row) {
-      // A spent bucket spendable again, of a user whose buckets are not known: read them again.
-      if (remaining > 0) this.clear()
-      return
-    }
-    row.remaining = remaining
-    if (remaining > 0) return
-    this.#byId.delete(id)
-    const rows = this.#byUser.get(row.user_ref as string) ?? []
-    rows.splice(rows.indexOf(row), 1)
-  }
-
-  clear(): void {
-    this.#byUser.clear()
-    this.#byId.clear()
-  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import pg from 'pg'
 import { type BatchJob, commitBatch } from '../commit-batch.ts'
+import { KeptRows, ROWS_CHANGED } from '../kept-rows.ts'
 import {
   createSqlReader,
   createSqlWriter,
@@ -42,11 +43,21 @@ type WriteJob = BatchJob<StoreWriter> & { user: UnitUser | undefined }
 
 /**
  * SQL states worth running a unit again for: serialization failures and deadlocks, a lock
- * not available, and a unique violation, which here only ever means another instance won a
- * race for the same idempotency key or row (the retry then finds and replays it).
+ * not available, a unique violation, which here only ever means another instance won a
+ * race for the same idempotency key or row (the retry then finds and replays it), and rows kept
+ * from an earlier transaction found changed (the retry reads them).
  */
-const RETRYABLE = new Set(['40001', '40P01', '55P03', '23505'])
+const RETRYABLE = new Set(['40001', '40P01', '55P03', '23505', ROWS_CHANGED])
 const MAX_ATTEMPTS = 12
+
+/** Rows kept across transactions at most (as in the SQLite store); past it, it starts afresh. */
+const MAX_KEPT_ROWS = 2_048
+/**
+ * How long an instance keeps no rows across transactions after finding kept rows changed: another
+ * instance writes the same users, so checking versions would mostly fail; the locking read each
+ * batch does then is cheaper.
+ */
+const SHARED_USERS_PAUSE_MS = 10_000
 
 /**
  * The PostgreSQL store: many stateless Credly instances can share one database. Every rule is
@@ -88,6 +99,15 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   let ready: Promise<void> | undefined
   /** Filled once the schema is current; empty, no update is merged. */
   let columnTypes: ReadonlyMap<string, string> = new Map()
+  /**
+   * The users, buckets, transactions and projects the write transactions read and wrote, with
+   * their versions, used by the next transactions without reading them again (see `KeptRows`).
+   * Write transactions running at once have different users; a project both use is checked by
+   * each.
+   */
+  const kept = new KeptRows({ versioned: true })
+  /** When rows may be kept again (see `SHARED_USERS_PAUSE_MS`); never, on an engine without xmin. */
+  let keepFrom = 0
   /** A pooled connection, waiting out a server that is briefly full (too many clients). */
   const connect = async (): Promise<pg.PoolClient> => {
     for (let attempt = 1; ; attempt++) {
@@ -107,6 +127,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     ready ??= migrate(connect, schema)
       .then(async () => {
         columnTypes = await readColumnTypes(connect)
+        if (!(await hasRowVersions(connect))) keepFrom = Number.POSITIVE_INFINITY
       })
       .catch((error: unknown) => {
         ready = undefined
@@ -127,15 +148,25 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     return commitBatch(
       batch,
       async () => {
+        const keep = Date.now() >= keepFrom
+        if (!keep || kept.size() > MAX_KEPT_ROWS) kept.forget()
         const client = await connect()
         const unit = roundTripSaver(client, columnTypes)
         const writer = createSqlWriter(unit.executor, {
           lockUserSuffix: ' FOR UPDATE',
           lockAhead: batch.length > 1 ? lockAhead : [],
+          kept: keep ? kept : undefined,
         })
+        unit.before(writer.checks)
         return {
           writer,
-          exec: unit.exec,
+          exec: async (sql) => {
+            // A transaction undone leaves the rows the writer changed in place wrong: all go.
+            if (sql === 'ROLLBACK') writer.forget()
+            if (keep && sql === 'COMMIT') writer.committed(await unit.commit())
+            else await unit.exec(sql)
+          },
+          // What the writer changed in place is undone too.
           undone: writer.forget,
           mark: unit.mark,
           discard: unit.discard,
@@ -144,7 +175,13 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       },
       {
         begin: 'BEGIN',
-        retryable: isRetryable,
+        retryable: (error) => {
+          if ((error as { code?: string } | null)?.code === ROWS_CHANGED) {
+            keepFrom = Math.max(keepFrom, Date.now() + SHARED_USERS_PAUSE_MS)
+            kept.forget()
+          }
+          return isRetryable(error)
+        },
         maxAttempts: MAX_ATTEMPTS,
         backoffMs: (attempt) => Math.random() * Math.min(200, 5 * 2 ** attempt),
         stats,
@@ -292,6 +329,22 @@ async function readColumnTypes(
   }
 }
 
+/**
+ * Whether rows have versions to check (`xmin`, `txid_current()`): PostgreSQL's own, which
+ * PostgreSQL-compatible engines may lack. Without them, each write transaction reads its rows.
+ */
+async function hasRowVersions(connect: () => Promise<pg.PoolClient>): Promise<boolean> {
+  const client = await connect()
+  try {
+    await client.query('SELECT xmin::text, txid_current() FROM credly_migrations LIMIT 1')
+    return true
+  } catch {
+    return false
+  } finally {
+    client.release()
+  }
+}
+
 const BIGINT_OID = 20
 
 /** A BIGINT as a JavaScript number, or an error if it is not exactly one. */
@@ -318,19 +371,28 @@ function roundTripSaver(client: pg.PoolClient, columnTypes: ReadonlyMap<string, 
   /** Where the current job's statements begin in `waiting`, and whether one was sent already. */
   let mark = 0
   let markedSent = false
+  /** What goes before anything else sent next (the writer's checks of rows it kept). */
+  let first: () => Array<[string, SqlValue[]]> = () => []
+  /** Queues `first`'s statements after a BEGIN not sent yet, ahead of the writes waiting. */
+  const queueFirst = () => {
+    const statements = first().map(([sql, params]) => ({ sql: inline(sql, params), write: false }))
+    if (statements.length > 0)
+      waiting.splice(/^BEGIN/.test(waiting[0]?.sql ?? '') ? 1 : 0, 0, ...statements)
+  }
   /** Takes what waits, to send now. */
   const take = () => {
+    queueFirst()
     if (waiting.length > mark) markedSent = true
     mark = 0
     const taken = waiting
     waiting = []
     return mergeWrites(taken, columnTypes, literal)
   }
-  /** Sends what waits, with `statement` last; resolves to the last statement's result. */
-  const send = async (statement: string): Promise<pg.QueryResult> => {
-    const sql = [...take().map((item) => item.sql), statement].join(';\n')
+  /** Sends what waits, then `statements`; resolves to their results. */
+  const send = async (...statements: string[]): Promise<pg.QueryResult[]> => {
+    const sql = [...take().map((item) => item.sql), ...statements].join(';\n')
     const results = (await client.query(sql)) as pg.QueryResult | pg.QueryResult[]
-    return Array.isArray(results) ? (results.at(-1) as pg.QueryResult) : results
+    return (Array.isArray(results) ? results : [results]).slice(-statements.length)
   }
   const literal = (value: SqlValue | undefined) =>
     value === null || value === undefined ? 'NULL' : client.escapeLiteral(String(value))
@@ -338,10 +400,12 @@ function roundTripSaver(client: pg.PoolClient, columnTypes: ReadonlyMap<string, 
     let index = 0
     return sql.replace(/\?/g, () => literal(params[index++]))
   }
-  const query = async (sql: string, params: SqlValue[]) =>
-    waiting.length === 0
+  const query = async (sql: string, params: SqlValue[]) => {
+    queueFirst()
+    return waiting.length === 0
       ? await client.query(numbered(sql), params)
-      : await send(inline(sql, params))
+      : ((await send(inline(sql, params))).at(-1) as pg.QueryResult)
+  }
   const executor: SqlExecutor = {
     all: async (sql, params) => (await query(sql, params)).rows as SqlRow[],
     run: async (sql, params) => (await query(sql, params)).rowCount ?? 0,
@@ -370,6 +434,15 @@ function roundTripSaver(client: pg.PoolClient, columnTypes: ReadonlyMap<string, 
       } else {
         await send(sql)
       }
+    },
+    /** Sets what goes before anything else sent next. */
+    before: (statements: () => Array<[string, SqlValue[]]>): void => {
+      first = statements
+    },
+    /** Commits; resolves to the transaction's id as `xmin` shows it (the low 32 bits). */
+    commit: async (): Promise<string> => {
+      const [xid] = await send('SELECT txid_current() AS xid', 'COMMIT')
+      return String(Number(xid?.rows[0]?.xid) % 2 ** 32)
     },
     mark: (): void => {
       mark = waiting.length

@@ -207,4 +207,41 @@ export const migrations: string[] = [
   `
   DROP INDEX IF EXISTS transactions_spend;
   `,
+  // An instance keeps the rows it read and wrote and, in its next transactions, checks their
+  // versions (xmin) rather than reading them again: this locks the users (in ref order, as every
+  // batch locks them; their buckets and transactions change only under that lock), then fails the
+  // transaction with SQLSTATE CR001 (ROWS_CHANGED in kept-rows.ts) when a row changed since, so that
+  // it runs again reading them. Each table gets the rows' ids and their "id:version" pairs. A
+  // function, so that its statements are planned once a connection: by primary key whatever the
+  // table's size was then (enable_seqscan off), and never again (force_generic_plan).
+  `
+  CREATE FUNCTION credly_check_kept(
+    user_refs TEXT[], user_pairs TEXT[],
+    bucket_ids TEXT[], bucket_pairs TEXT[],
+    transaction_ids TEXT[], transaction_pairs TEXT[],
+    project_ids TEXT[], project_pairs TEXT[]
+  ) RETURNS VOID LANGUAGE plpgsql
+  SET plan_cache_mode = force_generic_plan SET enable_seqscan = off AS $$
+  DECLARE
+    users_found INTEGER;
+    buckets_found INTEGER;
+    transactions_found INTEGER;
+    projects_found INTEGER;
+  BEGIN
+    SELECT count(*) FILTER (WHERE ref || ':' || xmin::text = ANY(user_pairs)) INTO users_found
+      FROM (SELECT ref, xmin FROM users WHERE ref = ANY(user_refs) ORDER BY ref FOR UPDATE) AS locked;
+    SELECT count(*) INTO buckets_found FROM buckets
+      WHERE id = ANY(bucket_ids) AND id || ':' || xmin::text = ANY(bucket_pairs);
+    SELECT count(*) INTO transactions_found FROM transactions
+      WHERE id = ANY(transaction_ids) AND id || ':' || xmin::text = ANY(transaction_pairs);
+    SELECT count(*) INTO projects_found FROM projects
+      WHERE id = ANY(project_ids) AND id || ':' || xmin::text = ANY(project_pairs);
+    IF users_found <> cardinality(user_refs) OR buckets_found <> cardinality(bucket_ids)
+      OR transactions_found <> cardinality(transaction_ids)
+      OR projects_found <> cardinality(project_ids) THEN
+      RAISE EXCEPTION 'rows this Credly instance kept were changed by another; it reads them again'
+        USING ERRCODE = 'CR001';
+    END IF;
+  END $$;
+  `,
 ]
