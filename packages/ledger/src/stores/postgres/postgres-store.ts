@@ -394,11 +394,19 @@ function roundTripSaver(client: pg.PoolClient, columnTypes: ReadonlyMap<string, 
     const results = (await client.query(sql)) as pg.QueryResult | pg.QueryResult[]
     return (Array.isArray(results) ? results : [results]).slice(-statements.length)
   }
-  const literal = (value: SqlValue | undefined) =>
-    value === null || value === undefined ? 'NULL' : client.escapeLiteral(String(value))
+  const literal = (value: SqlValue | undefined) => {
+    if (value === null || value === undefined) return 'NULL'
+    // Most values need no escaping: quoted as the driver would, without its loop over every
+    // character (a tenth of this process's time went to inlining values).
+    if (typeof value === 'number') return `'${value}'`
+    return value.includes("'") || value.includes('\\') ? client.escapeLiteral(value) : `'${value}'`
+  }
   const inline = (sql: string, params: SqlValue[]) => {
-    let index = 0
-    return sql.replace(/\?/g, () => literal(params[index++]))
+    const parts = templateParts(sql)
+    let out = parts[0] as string
+    for (let index = 1; index < parts.length; index++)
+      out += literal(params[index - 1]) + (parts[index] as string)
+    return out
   }
   const query = async (sql: string, params: SqlValue[]) => {
     queueFirst()
@@ -455,6 +463,18 @@ function roundTripSaver(client: pg.PoolClient, columnTypes: ReadonlyMap<string, 
       return true
     },
   }
+}
+
+/** A template split at its `?` placeholders (our SQL has no `?` inside literals). */
+const partsCache = new Map<string, string[]>()
+function templateParts(sql: string): string[] {
+  let parts = partsCache.get(sql)
+  if (parts === undefined) {
+    parts = sql.split('?')
+    // Multi-row inserts vary in length; keep the cache bounded.
+    if (partsCache.size < NUMBERED_CACHE_LIMIT) partsCache.set(sql, parts)
+  }
+  return parts
 }
 
 function numbered(sql: string): string {

@@ -235,6 +235,49 @@ export function hostileInputSuite(factory: StoreFactory): void {
       ).toMatchObject({ tier_id: 'valueOf', balance: 3 })
     })
 
+    it('keeps quotes, backslashes and SQL text in every string exactly as sent', async () => {
+      // The PostgreSQL store writes values into SQL as quoted literals: each of these must come
+      // back as it went in, and change nothing else.
+      const values = [
+        "O'Brien",
+        "it''s",
+        'back\\slash \\',
+        "\\'; DROP TABLE users; --",
+        '$1 ? $$ ?? $tag$',
+        "E'x'",
+      ]
+      for (const [index, value] of values.entries()) {
+        const user = await h.ledger.createUser(h.projectId, {
+          user_id: value,
+          metadata: { [value]: value },
+        })
+        expect(user).toMatchObject({ user_id: value, metadata: { [value]: value } })
+        await h.ledger.grantCredits(h.projectId, { user_id: value, credits: 1, reason: value })
+        const start = await h.ledger.startUsage(h.projectId, {
+          user_id: value,
+          model: 'unit',
+          feature_identifier: value,
+          provisional_tokens: { input_tokens: 1 },
+        })
+        await h.ledger.completeUsage(h.projectId, {
+          transaction_id: start.transaction_id as string,
+          success: true,
+          finalized_tokens: { input_tokens: 1 },
+        })
+        expect(await h.ledger.getUser(h.projectId, value)).toMatchObject({
+          user_id: value,
+          metadata: { [value]: value },
+        })
+        const calls = await h.ledger.listTransactions(h.projectId, { user_id: value })
+        expect(calls.data.map((call) => [call.user_id, call.feature_identifier])).toEqual([
+          [value, value],
+        ])
+        expect((await h.ledger.getBalance(h.projectId, value)).balance, value).toBe(100)
+        expect((await h.ledger.listUsers(h.projectId, { limit: 100 })).data).toHaveLength(index + 2)
+      }
+      expect((await h.ledger.getBalance(h.projectId, 'ann')).balance).toBe(100)
+    })
+
     it('refuses NUL characters and unpaired surrogates in every string, and compares ids exactly', async () => {
       const before = await snapshot(h.ledger, h.projectId)
       const bad = ['a\u0000b', 'q\ud800', 'q\udc00', '\udfff']
