@@ -16,6 +16,8 @@ export type LoadOptions = {
   seconds: number
   /** Requests a second over all connections; unset runs as fast as the server answers. */
   rate?: number
+  /** Sends an `Idempotency-Key` with each start, as the `credly` client does. @default true */
+  idempotencyKeys?: boolean
 }
 
 export type LoadResult = {
@@ -29,7 +31,7 @@ export type LoadResult = {
 }
 
 const options = JSON.parse(process.argv[2] as string) as LoadOptions
-let nextUser = 0
+let calls = 0
 const result = await autocannon({
   url: options.url,
   connections: options.connections,
@@ -41,9 +43,13 @@ const result = await autocannon({
       method: 'POST',
       path: '/v1/usage/start',
       setupRequest: (request) => {
-        const user = options.users[nextUser++ % options.users.length]
+        const user = options.users[calls++ % options.users.length]
         return {
           ...request,
+          headers:
+            options.idempotencyKeys === false
+              ? request.headers
+              : { ...request.headers, 'idempotency-key': `load-${process.pid}-${calls}` },
           body: JSON.stringify({
             user_id: user,
             model: 'gpt-4o',

@@ -35,7 +35,8 @@ export type BatchConnection<W> = {
  */
 export async function commitBatch<W>(
   batch: Array<BatchJob<W>>,
-  connect: () => Promise<BatchConnection<W>>,
+  /** A connection for the `attempt`th try at the batch (1 first). */
+  connect: (attempt: number) => Promise<BatchConnection<W>>,
   options: {
     begin: string
     retryable: (error: unknown) => boolean
@@ -47,7 +48,7 @@ export async function commitBatch<W>(
   for (let attempt = 1; ; attempt++) {
     let connection: BatchConnection<W>
     try {
-      connection = await connect()
+      connection = await connect(attempt)
     } catch (error) {
       for (const job of batch) job.reject(error)
       return

@@ -251,6 +251,12 @@ export function createSqlWriter(
     lockAhead?: readonly UnitUser[]
     /** Rows kept from earlier transactions (see `KeptRows`); a new set for this one by default. */
     kept?: KeptRows
+    /**
+     * Idempotency keys are taken as new without reading them (a round trip each on PostgreSQL):
+     * a key that was not makes its insert, and so the transaction, fail with a unique violation,
+     * and the store runs the batch again reading them.
+     */
+    assumeNewKeys?: boolean
   },
 ): StoreWriter & {
   /** Drops every row it holds: a unit or transaction was undone, or another writer wrote. */
@@ -407,6 +413,10 @@ export function createSqlWriter(
     ...reader,
     forget: () => kept.forget(),
     held: () => kept.size(),
+    getIdempotency: (projectId, scope, key) =>
+      options.assumeNewKeys
+        ? Promise.resolve(undefined)
+        : reader.getIdempotency(projectId, scope, key),
     checks: () => rowChecks.take(),
     committed: (version) => rowChecks.committed(version),
     async getTransaction(projectId, id) {

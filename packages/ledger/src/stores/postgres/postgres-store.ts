@@ -147,7 +147,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     const lockAhead = batch.flatMap((job) => (job.user ? [job.user] : []))
     return commitBatch(
       batch,
-      async () => {
+      async (attempt) => {
         const keep = Date.now() >= keepFrom
         if (!keep || kept.size() > MAX_KEPT_ROWS) kept.forget()
         const client = await connect()
@@ -156,6 +156,8 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
           lockUserSuffix: ' FOR UPDATE',
           lockAhead: batch.length > 1 ? lockAhead : [],
           kept: keep ? kept : undefined,
+          // A key used before is rare (a client's retry): the first attempt does not read keys.
+          assumeNewKeys: attempt === 1,
         })
         unit.before(writer.checks)
         return {
