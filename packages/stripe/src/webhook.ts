@@ -96,7 +96,7 @@ export function stripeWebhook(
       return answer('ignored', planned.reason)
     }
     try {
-      const detail = await apply(options.client, planned, event)
+      const detail = await apply(options.client, planned, event, plan.tiers)
       log('info', detail, context)
       return answer(planned.kind === 'grant' ? 'granted' : 'tier_changed', detail)
     } catch (error) {
@@ -115,11 +115,15 @@ export function stripeWebhook(
   }
 }
 
-/** Applies a grant or a tier change, keyed by the event id; resolves to what it did. */
+/**
+ * Applies a grant or a tier change, keyed by the event id; resolves to what it did. `tiers`: the
+ * tier each price maps to.
+ */
 async function apply(
   client: CredlyClient,
   planned: Exclude<EventPlan, { kind: 'ignore' }>,
   event: Stripe.Event,
+  tiers: Record<string, string>,
 ): Promise<string> {
   const idempotencyKey = `stripe:${event.id}`
   const user = await ensureUser(client, planned.userId)
@@ -135,7 +139,13 @@ async function apply(
     )
     return `granted ${grant.credits} credits to ${planned.userId} (${planned.paidBy})`
   }
-  const changes = planned.tierId === undefined || planned.tierId !== user.tier_id
+  // No tier named: the project's default, whose id the webhook does not know. It is a change when
+  // the user is on a tier a price maps to; Stripe tells an end twice (updated to canceled, then
+  // deleted), and the second finds the user off it already, so the balance is reset once.
+  const changes =
+    planned.tierId === undefined
+      ? Object.values(tiers).includes(user.tier_id)
+      : planned.tierId !== user.tier_id
   const changed = await client.changeUserTier(
     {
       user_id: planned.userId,

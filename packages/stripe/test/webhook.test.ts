@@ -193,6 +193,26 @@ describe('subscriptions', () => {
     expect(await client.getUser('ed')).toMatchObject({ tier_id: 'free', balance: 10 })
   })
 
+  it('resets the balance once when a subscription ends, though Stripe tells it twice', async () => {
+    // A cancellation comes as customer.subscription.updated (status canceled), then as
+    // customer.subscription.deleted: two events, the user already on the default tier at the second.
+    const handler = webhook()
+    const sub = subscription({ userId: 'eve', price: PRO_PRICE, status: 'active' })
+    const t = Math.floor(Date.now() / 1000)
+    await deliver(handler, event('customer.subscription.created', sub, { created: t }))
+    const canceled = { ...sub, status: 'canceled' as const }
+    await deliver(handler, event('customer.subscription.updated', canceled, { created: t + 1 }))
+    expect(await client.getUser('eve')).toMatchObject({ tier_id: 'free', balance: 10 })
+    await spend('eve', 4)
+    const second = await deliver(
+      handler,
+      event('customer.subscription.deleted', canceled, { created: t + 2 }),
+    )
+    expect(second.body).toMatchObject({ outcome: 'tier_changed' })
+    // The free credits were not handed out again.
+    expect(await client.getUser('eve')).toMatchObject({ tier_id: 'free', balance: 6 })
+  })
+
   it('ignores an update older than the state applied (out-of-order delivery)', async () => {
     const handler = webhook()
     const sub = subscription({ userId: 'flo', price: PRO_PRICE, status: 'active' })
