@@ -94,6 +94,8 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   /** Users with writes in a batch that is running. */
   const busy = new Set<string>()
   let running = 0
+  /** Whether a dispatch waits for the next turn of the event loop. */
+  let dispatching = false
   let unkeyed = 0
   let closed = false
   let ready: Promise<void> | undefined
@@ -236,7 +238,15 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         const jobs = waiting.get(key)
         if (jobs) jobs.push(job)
         else waiting.set(key, [job])
-        void dispatch()
+        // Wait one turn of the event loop, as the SQLite store does: the requests read together
+        // (a burst) then share the first batch instead of the first one starting alone.
+        if (!dispatching) {
+          dispatching = true
+          setImmediate(() => {
+            dispatching = false
+            void dispatch()
+          })
+        }
       })
     },
     async read<T>(work: (tx: StoreReader) => Promise<T>): Promise<T> {
