@@ -350,8 +350,10 @@ async function hasRowVersions(connect: () => Promise<pg.PoolClient>): Promise<bo
   try {
     await client.query('SELECT xmin::text, txid_current() FROM credly_migrations LIMIT 1')
     return true
-  } catch {
-    return false
+  } catch (error) {
+    // The engine refused the statement; anything else (a lost connection) is not an answer.
+    if (error instanceof pg.DatabaseError) return false
+    throw error
   } finally {
     client.release()
   }
