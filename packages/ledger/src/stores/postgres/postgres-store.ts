@@ -53,11 +53,13 @@ const MAX_ATTEMPTS = 12
 /** Rows kept across transactions at most (as in the SQLite store); past it, it starts afresh. */
 const MAX_KEPT_ROWS = 2_048
 /**
- * How long an instance keeps no rows across transactions after finding kept rows changed: another
- * instance writes the same users, so checking versions would mostly fail; the locking read each
- * batch does then is cheaper.
+ * How long an instance keeps no rows across transactions after finding kept rows changed: at
+ * first briefly (a grant through another instance, a fix typed in SQL), then, while it keeps
+ * finding them changed within a minute, twice as long each time up to the most: another instance
+ * writes the same users (a load balancer spreading users at random), so checking versions would
+ * mostly fail, and the locking read each batch does then is cheaper.
  */
-const SHARED_USERS_PAUSE_MS = 10_000
+const KEEP_PAUSE_MS = { least: 1_000, most: 30_000, within: 60_000 }
 
 /**
  * The PostgreSQL store: many stateless Credly instances can share one database. Every rule is
@@ -108,8 +110,9 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
    * each.
    */
   const kept = new KeptRows({ versioned: true })
-  /** When rows may be kept again (see `SHARED_USERS_PAUSE_MS`); never, on an engine without xmin. */
+  /** When rows may be kept again (see `KEEP_PAUSE_MS`); never, on an engine without xmin. */
   let keepFrom = 0
+  let keepPause = { ms: 0, at: Number.NEGATIVE_INFINITY }
   /** A pooled connection, waiting out a server that is briefly full (too many clients). */
   const connect = async (): Promise<pg.PoolClient> => {
     for (let attempt = 1; ; attempt++) {
@@ -181,7 +184,13 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         begin: 'BEGIN',
         retryable: (error) => {
           if ((error as { code?: string } | null)?.code === ROWS_CHANGED) {
-            keepFrom = Math.max(keepFrom, Date.now() + SHARED_USERS_PAUSE_MS)
+            const now = Date.now()
+            const ms =
+              now - keepPause.at < KEEP_PAUSE_MS.within
+                ? Math.min(KEEP_PAUSE_MS.most, Math.max(KEEP_PAUSE_MS.least, keepPause.ms * 2))
+                : KEEP_PAUSE_MS.least
+            keepPause = { ms, at: now }
+            keepFrom = Math.max(keepFrom, now + ms)
             kept.forget()
           }
           return isRetryable(error)
