@@ -1,0 +1,137 @@
+import pg from 'pg'
+import type { SqlExecutor, SqlRow, SqlValue } from '../sql-statements.ts'
+import { describeWrite, mergeWrites, type Waiting } from './merge-writes.ts'
+
+/** `?` placeholders to PostgreSQL's `$1, $2, ...` (our SQL has no `?` inside literals). */
+const numberedCache = new Map<string, string>()
+const NUMBERED_CACHE_LIMIT = 1000
+/**
+ * A write transaction's connection that sends as few round trips and statements as it can: BEGIN
+ * and the writes whose results nobody reads wait, and go in one simple-protocol query with the
+ * next statement that needs an answer, or with the COMMIT, merged one statement per table
+ * (`mergeWrites`). A batch is then two round trips, the locks and reads and then the writes and
+ * COMMIT, or one when its rows are kept (`before` puts their check ahead of the writes). The
+ * waiting statements carry their values as quoted literals (as the driver's `escapeLiteral` quotes
+ * them); a quoted literal takes its column's type, as a bound parameter does.
+ */
+export function roundTripSaver(client: pg.PoolClient, columnTypes: ReadonlyMap<string, string>) {
+  let waiting: Waiting[] = []
+  /** Where the current job's statements begin in `waiting`, and whether one was sent already. */
+  let mark = 0
+  let markedSent = false
+  /** What goes before anything else sent next (the writer's checks of rows it kept). */
+  let first: () => Array<[string, SqlValue[]]> = () => []
+  /** Queues `first`'s statements after a BEGIN not sent yet, ahead of the writes waiting. */
+  const queueFirst = () => {
+    const statements = first().map(([sql, params]) => ({ sql: inline(sql, params), write: false }))
+    if (statements.length > 0)
+      waiting.splice(/^BEGIN/.test(waiting[0]?.sql ?? '') ? 1 : 0, 0, ...statements)
+  }
+  /** Takes what waits, to send now. */
+  const take = () => {
+    queueFirst()
+    if (waiting.length > mark) markedSent = true
+    mark = 0
+    const taken = waiting
+    waiting = []
+    return mergeWrites(taken, columnTypes, literal)
+  }
+  /** Sends what waits, then `statements`; resolves to their results. */
+  const send = async (...statements: string[]): Promise<pg.QueryResult[]> => {
+    const sql = [...take().map((item) => item.sql), ...statements].join(';\n')
+    const results = (await client.query(sql)) as pg.QueryResult | pg.QueryResult[]
+    return (Array.isArray(results) ? results : [results]).slice(-statements.length)
+  }
+  const literal = (value: SqlValue | undefined) => {
+    if (value === null || value === undefined) return 'NULL'
+    // Most values need no escaping: quoted as the driver would, without its loop over every
+    // character (a tenth of this process's time went to inlining values).
+    if (typeof value === 'number') return `'${value}'`
+    return value.includes("'") || value.includes('\\') ? client.escapeLiteral(value) : `'${value}'`
+  }
+  const inline = (sql: string, params: SqlValue[]) => {
+    const parts = templateParts(sql)
+    let out = parts[0] as string
+    for (let index = 1; index < parts.length; index++)
+      out += literal(params[index - 1]) + (parts[index] as string)
+    return out
+  }
+  const query = async (sql: string, params: SqlValue[]) => {
+    queueFirst()
+    return waiting.length === 0
+      ? await client.query(numbered(sql), params)
+      : ((await send(inline(sql, params))).at(-1) as pg.QueryResult)
+  }
+  const executor: SqlExecutor = {
+    all: async (sql, params) => (await query(sql, params)).rows as SqlRow[],
+    run: async (sql, params) => (await query(sql, params)).rowCount ?? 0,
+    defer: (sql, params) => {
+      waiting.push({ sql: inline(sql, params), ...describeWrite(sql, params) })
+    },
+    batch: async (statements) => {
+      const sql = [
+        ...take().map((item) => item.sql),
+        ...statements.map(([statement, params]) => inline(statement, params)),
+      ].join(';\n')
+      const results = (await client.query(sql)) as pg.QueryResult | pg.QueryResult[]
+      const all = Array.isArray(results) ? results : [results]
+      // The answers of `statements` are the last ones (what waited may be several statements).
+      return all.slice(all.length - statements.length).map((result) => result.rows as SqlRow[])
+    },
+  }
+  return {
+    executor,
+    exec: async (sql: string): Promise<void> => {
+      if (/^ROLLBACK/i.test(sql)) {
+        waiting = []
+        await client.query(sql)
+      } else if (/^BEGIN/i.test(sql)) {
+        waiting.push({ sql, write: false })
+      } else {
+        await send(sql)
+      }
+    },
+    /** Sets what goes before anything else sent next. */
+    before: (statements: () => Array<[string, SqlValue[]]>): void => {
+      first = statements
+    },
+    /** Commits; resolves to the transaction's id as `xmin` shows it (the low 32 bits). */
+    commit: async (): Promise<string> => {
+      const [xid] = await send('SELECT txid_current() AS xid', 'COMMIT')
+      return String(Number(xid?.rows[0]?.xid) % 2 ** 32)
+    },
+    mark: (): void => {
+      mark = waiting.length
+      markedSent = false
+    },
+    discard: (error: unknown): boolean => {
+      // An error of the database leaves the transaction aborted, whatever was sent.
+      if (markedSent || error instanceof pg.DatabaseError) return false
+      waiting = waiting.slice(0, mark)
+      return true
+    },
+  }
+}
+
+/** A template split at its `?` placeholders (our SQL has no `?` inside literals). */
+const partsCache = new Map<string, string[]>()
+function templateParts(sql: string): string[] {
+  let parts = partsCache.get(sql)
+  if (parts === undefined) {
+    parts = sql.split('?')
+    // Multi-row inserts vary in length; keep the cache bounded.
+    if (partsCache.size < NUMBERED_CACHE_LIMIT) partsCache.set(sql, parts)
+  }
+  return parts
+}
+
+export function numbered(sql: string): string {
+  let out = numberedCache.get(sql)
+  if (out === undefined) {
+    let index = 0
+    out = sql.replace(/\?/g, () => `$${++index}`)
+    // Multi-row inserts vary in length; keep the cache bounded.
+    if (numberedCache.size < NUMBERED_CACHE_LIMIT) numberedCache.set(sql, out)
+  }
+  return out
+}
