@@ -42,6 +42,35 @@ async function inSchema(
   }
 }
 
+/**
+ * PostgreSQL's own counters of the reads through each index of `table` (`idx_scan` lookups,
+ * `idx_tup_read` entries), by index name. A connection reports them as it closes: close the store
+ * first; this waits until `reported` shows a lookup.
+ */
+async function indexStats(
+  client: pg.Client,
+  schema: string,
+  table: string,
+  reported: string,
+): Promise<Map<string, { idx_scan: string; idx_tup_read: string }>> {
+  const read = async () =>
+    new Map(
+      (
+        await client.query(
+          `SELECT indexrelname, idx_scan, idx_tup_read FROM pg_stat_user_indexes
+           WHERE schemaname = $1 AND relname = $2`,
+          [schema, table],
+        )
+      ).rows.map((row) => [row.indexrelname as string, row]),
+    )
+  let stats = await read()
+  for (let wait = 0; wait < 50 && !(Number(stats.get(reported)?.idx_scan) > 0); wait++) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    stats = await read()
+  }
+  return stats
+}
+
 /** Every contract suite on the real PostgreSQL of this machine, in a fresh schema per test. */
 const available = await postgresAvailable()
 describe.runIf(available)('PostgreSQL store', () => {
@@ -116,27 +145,8 @@ describe.runIf(available)('PostgreSQL store', () => {
           }),
         ),
       )
-      // The store's connections report their statistics as they close.
       await store.close()
-      const read = async () =>
-        new Map(
-          (
-            await client.query(
-              `SELECT indexrelname, idx_scan, idx_tup_read FROM pg_stat_user_indexes
-               WHERE schemaname = $1 AND relname = 'transactions'`,
-              [schema],
-            )
-          ).rows.map((row) => [row.indexrelname as string, row]),
-        )
-      let stats = await read()
-      for (
-        let wait = 0;
-        wait < 50 && !(Number(stats.get('transactions_pkey')?.idx_scan) > 0);
-        wait++
-      ) {
-        await new Promise((resolve) => setTimeout(resolve, 100))
-        stats = await read()
-      }
+      const stats = await indexStats(client, schema, 'transactions', 'transactions_pkey')
       expect(Number(stats.get('transactions_pkey')?.idx_scan)).toBeGreaterThan(0)
       const viaProject = ['transactions_project', 'transactions_user'].reduce(
         (sum, index) => sum + Number(stats.get(index)?.idx_tup_read ?? 0),
@@ -184,6 +194,24 @@ describe.runIf(available)('PostgreSQL store', () => {
         } finally {
           await other.close()
         }
+      }))
+
+    it("a known user's calls read nothing to lock them: their kept rows are checked by version", () =>
+      // Locking and reading a user goes through users_live (project and user id); checking kept
+      // rows through the primary key. 20 calls are 40 write transactions: read each time, the
+      // user would be looked up through users_live 40 times.
+      inSchema(async ({ schema, store, ledger, projectId, client }) => {
+        await ledger.createUser(projectId, { user_id: 'ann' })
+        for (let index = 0; index < 20; index++) {
+          const start = await call(ledger, projectId, 1)
+          await settle(ledger, projectId, start.transaction_id as string, 1)
+        }
+        expect((await ledger.getBalance(projectId, 'ann')).balance).toBe(80)
+        await store.close()
+        const stats = await indexStats(client, schema, 'users', 'users_pkey')
+        expect(Number(stats.get('users_pkey')?.idx_scan)).toBeGreaterThanOrEqual(38)
+        // Read each batch: 82 here; kept: the first lock and the reads outside write transactions.
+        expect(Number(stats.get('users_live')?.idx_scan ?? 0)).toBeLessThan(10)
       }))
 
     it('a balance changed behind the instance (by SQL) is seen on its next call', () =>
