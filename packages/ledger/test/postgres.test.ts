@@ -214,6 +214,30 @@ describe.runIf(available)('PostgreSQL store', () => {
         expect(Number(stats.get('users_live')?.idx_scan ?? 0)).toBeLessThan(10)
       }))
 
+    it('keyed starts do not look their keys up first: a key used before is caught by its insert', () =>
+      inSchema(async ({ schema, store, ledger, projectId, client }) => {
+        await ledger.createUser(projectId, { user_id: 'ann' })
+        const keyed = (index: number) =>
+          ledger.startUsage(
+            projectId,
+            { user_id: 'ann', model: 'unit', provisional_tokens: { input_tokens: 1 } },
+            { idempotencyKey: `start-${index}` },
+          )
+        for (let index = 0; index < 20; index++) {
+          const start = await keyed(index)
+          await settle(ledger, projectId, start.transaction_id as string, 1)
+        }
+        // A retried start: the insert of its key fails, the batch runs again reading keys, and the
+        // first answer comes back; nothing is reserved twice.
+        const first = await keyed(20)
+        expect((await keyed(20)).transaction_id).toBe(first.transaction_id)
+        expect((await ledger.getBalance(projectId, 'ann')).balance).toBe(79)
+        await store.close()
+        const stats = await indexStats(client, schema, 'idempotency', 'idempotency_pkey')
+        // Looked up first: 22 lookups here; taken as new: the retried start's one.
+        expect(Number(stats.get('idempotency_pkey')?.idx_scan ?? 0)).toBeLessThan(10)
+      }))
+
     it('a balance changed behind the instance (by SQL) is seen on its next call', () =>
       inSchema(async ({ ledger, projectId, client }) => {
         await ledger.createUser(projectId, { user_id: 'ann' })
