@@ -11,7 +11,10 @@ export type BatchJob<W> = {
 export type BatchConnection<W> = {
   writer: W
   exec(sql: string): Promise<void>
-  /** Called when a job was undone: the writer drops what it remembers of rows it read. */
+  /**
+   * Called when a job, or the whole batch (a rollback), was undone: the writer drops what it
+   * remembers of rows, which its writes changed in place.
+   */
   undone(): void
   /** Marks where the next job's writes begin. */
   mark(): void
@@ -73,6 +76,7 @@ export async function commitBatch<W>(
     } catch (error) {
       // Nothing to roll back when BEGIN itself failed; SQLite and PostgreSQL both say so harmlessly.
       await connection.exec('ROLLBACK').catch(() => undefined)
+      connection.undone()
       connection.release()
       if (options.retryable(error) && attempt < options.maxAttempts) {
         options.stats.retries++

@@ -263,8 +263,8 @@ export function createSqlWriter(
   forget(): void
   /** How many rows it holds (a writer kept across transactions is trimmed by `forget`). */
   held(): number
-  /** The statements to send before anything else this transaction sends next. */
-  checks(): Array<[sql: string, params: SqlValue[]]>
+  /** The statement to send before anything else this transaction sends next, if any. */
+  checks(): [sql: string, params: SqlValue[]] | undefined
   /** After the commit, with the transaction's version (`xmin`) of the rows it wrote. */
   committed(version: string): void
 } {

@@ -1,6 +1,6 @@
 import pg from 'pg'
 import { type BatchJob, commitBatch } from '../commit-batch.ts'
-import { KeptRows, ROWS_CHANGED } from '../kept-rows.ts'
+import { KeptRows, MAX_KEPT_ROWS, ROWS_CHANGED } from '../kept-rows.ts'
 import {
   createSqlReader,
   createSqlWriter,
@@ -49,8 +49,6 @@ type WriteJob = BatchJob<StoreWriter> & { user: UnitUser | undefined }
 const RETRYABLE = new Set(['40001', '40P01', '55P03', '23505', ROWS_CHANGED])
 const MAX_ATTEMPTS = 12
 
-/** Rows kept across transactions at most (as in the SQLite store); past it, it starts afresh. */
-const MAX_KEPT_ROWS = 2_048
 /**
  * How long an instance keeps no rows across transactions after finding kept rows changed: at
  * first briefly (a grant through another instance, a fix typed in SQL), then, while it keeps
@@ -167,12 +165,9 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         return {
           writer,
           exec: async (sql) => {
-            // A transaction undone leaves the rows the writer changed in place wrong: all go.
-            if (sql === 'ROLLBACK') writer.forget()
             if (keep && sql === 'COMMIT') writer.committed(await unit.commit())
             else await unit.exec(sql)
           },
-          // What the writer changed in place is undone too.
           undone: writer.forget,
           mark: unit.mark,
           discard: unit.discard,

@@ -2,9 +2,6 @@ import pg from 'pg'
 import type { SqlExecutor, SqlRow, SqlValue } from '../sql-statements.ts'
 import { describeWrite, mergeWrites, type Waiting } from './merge-writes.ts'
 
-/** `?` placeholders to PostgreSQL's `$1, $2, ...` (our SQL has no `?` inside literals). */
-const numberedCache = new Map<string, string>()
-const NUMBERED_CACHE_LIMIT = 1000
 /**
  * A write transaction's connection that sends as few round trips and statements as it can: BEGIN
  * and the writes whose results nobody reads wait, and go in one simple-protocol query with the
@@ -19,13 +16,14 @@ export function roundTripSaver(client: pg.PoolClient, columnTypes: ReadonlyMap<s
   /** Where the current job's statements begin in `waiting`, and whether one was sent already. */
   let mark = 0
   let markedSent = false
-  /** What goes before anything else sent next (the writer's checks of rows it kept). */
-  let first: () => Array<[string, SqlValue[]]> = () => []
-  /** Queues `first`'s statements after a BEGIN not sent yet, ahead of the writes waiting. */
+  /** What goes before anything else sent next (the writer's check of rows it kept). */
+  let first: () => [string, SqlValue[]] | undefined = () => undefined
+  /** Queues `first`'s statement after a BEGIN not sent yet, ahead of the writes waiting. */
   const queueFirst = () => {
-    const statements = first().map(([sql, params]) => ({ sql: inline(sql, params), write: false }))
-    if (statements.length > 0)
-      waiting.splice(/^BEGIN/.test(waiting[0]?.sql ?? '') ? 1 : 0, 0, ...statements)
+    const statement = first()
+    if (statement === undefined) return
+    const at = /^BEGIN/.test(waiting[0]?.sql ?? '') ? 1 : 0
+    waiting.splice(at, 0, { sql: inline(...statement), write: false })
   }
   /** Takes what waits, to send now. */
   const take = () => {
@@ -92,8 +90,8 @@ export function roundTripSaver(client: pg.PoolClient, columnTypes: ReadonlyMap<s
       }
     },
     /** Sets what goes before anything else sent next. */
-    before: (statements: () => Array<[string, SqlValue[]]>): void => {
-      first = statements
+    before: (statement: () => [string, SqlValue[]] | undefined): void => {
+      first = statement
     },
     /** Commits; resolves to the transaction's id as `xmin` shows it (the low 32 bits). */
     commit: async (): Promise<string> => {
@@ -113,25 +111,26 @@ export function roundTripSaver(client: pg.PoolClient, columnTypes: ReadonlyMap<s
   }
 }
 
-/** A template split at its `?` placeholders (our SQL has no `?` inside literals). */
-const partsCache = new Map<string, string[]>()
-function templateParts(sql: string): string[] {
-  let parts = partsCache.get(sql)
-  if (parts === undefined) {
-    parts = sql.split('?')
-    // Multi-row inserts vary in length; keep the cache bounded.
-    if (partsCache.size < NUMBERED_CACHE_LIMIT) partsCache.set(sql, parts)
+/**
+ * `make(sql)` for a template, remembered: our templates are few, but multi-row inserts vary in
+ * length, so at most 1,000 are kept.
+ */
+function remembered<T>(make: (sql: string) => T): (sql: string) => T {
+  const cache = new Map<string, T>()
+  return (sql) => {
+    let value = cache.get(sql)
+    if (value === undefined) {
+      value = make(sql)
+      if (cache.size < 1000) cache.set(sql, value)
+    }
+    return value
   }
-  return parts
 }
 
-export function numbered(sql: string): string {
-  let out = numberedCache.get(sql)
-  if (out === undefined) {
-    let index = 0
-    out = sql.replace(/\?/g, () => `$${++index}`)
-    // Multi-row inserts vary in length; keep the cache bounded.
-    if (numberedCache.size < NUMBERED_CACHE_LIMIT) numberedCache.set(sql, out)
-  }
-  return out
-}
+/** A template split at its `?` placeholders (our SQL has no `?` inside literals). */
+const templateParts = remembered((sql) => sql.split('?'))
+
+/** `?` placeholders to PostgreSQL's `$1, $2, ...`. */
+export const numbered = remembered((sql) =>
+  templateParts(sql).reduce((out, part, index) => `${out}$${index}${part}`),
+)

@@ -1,6 +1,7 @@
 import { closeSync, openSync } from 'node:fs'
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite'
 import { commitBatch } from '../commit-batch.ts'
+import { MAX_KEPT_ROWS } from '../kept-rows.ts'
 import {
   createSqlReader,
   createSqlWriter,
@@ -40,14 +41,6 @@ type Job =
       resolve: (value: unknown) => void
       reject: (error: unknown) => void
     }
-
-/**
- * Rows the writer holds across batches at most, about 2 KB a user with their buckets: past it, it
- * starts afresh. Users seen again within a few batches (a hot set) stay; a rotation through more
- * users than this would not be served from memory anyway, and would only cost memory (measured:
- * 10,000 users held, 21 MB of heap).
- */
-const MAX_HELD_ROWS = 2_048
 
 const SQLITE_BUSY = 5
 const SQLITE_LOCKED = 6
@@ -99,11 +92,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const dataVersion = db.prepare('PRAGMA data_version')
   let seenVersion: unknown
   const exec = async (sql: string) => {
-    if (sql === 'ROLLBACK') writer.forget()
     db.exec(sql)
     if (!sql.startsWith('BEGIN')) return
     const version = (dataVersion.get() as { data_version: unknown }).data_version
-    if (version !== seenVersion || writer.held() > MAX_HELD_ROWS) writer.forget()
+    if (version !== seenVersion || writer.held() > MAX_KEPT_ROWS) writer.forget()
     seenVersion = version
   }
 
