@@ -1,7 +1,8 @@
 /**
  * The load generator of server-bench.ts, in its own process (the server's event loop and the
  * load's never share a core's time slices in one process): autocannon driving metered calls, a
- * start and then its complete on the same connection, over 127.0.0.1 keep-alive connections.
+ * start and then its complete on the same connection, over 127.0.0.1 keep-alive connections, as
+ * fast as the server answers (a fixed rate is paced-load.ts).
  * Takes one JSON argument (`LoadOptions`); prints one JSON line (`LoadResult`).
  */
 import autocannon from 'autocannon'
@@ -14,8 +15,6 @@ export type LoadOptions = {
   connections: number
   /** How long to run, in seconds. */
   seconds: number
-  /** Requests a second over all connections; unset runs as fast as the server answers. */
-  rate?: number
   /** Sends an `Idempotency-Key` with each start, as the `credly` client does. @default true */
   idempotencyKeys?: boolean
 }
@@ -28,6 +27,8 @@ export type LoadResult = {
   non2xx: number
   errors: number
   latencyMs: { p50: number; p99: number }
+  /** The starts alone, from when each was due (paced-load.ts only). */
+  startLatencyMs?: { p50: number; p99: number }
 }
 
 const options = JSON.parse(process.argv[2] as string) as LoadOptions
@@ -36,7 +37,6 @@ const result = await autocannon({
   url: options.url,
   connections: options.connections,
   duration: options.seconds,
-  overallRate: options.rate,
   headers: { authorization: `Bearer ${options.key}`, 'content-type': 'application/json' },
   requests: [
     {
