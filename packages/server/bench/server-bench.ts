@@ -6,9 +6,9 @@
  * requests. Scenarios, each for a fixed time: 64 users and one hot user as fast as the server
  * answers (32 connections), then a fixed 1,000 requests/s for the latency: starts sent evenly
  * spaced (paced-load.ts), a start's p50 and p99 counted from when it was due. On a SQLite file
- * (durable, the default `synchronous`) and on PostgreSQL (a
- * new database; then two instances on it, the users split between them), with `verify()` clean
- * after each.
+ * (durable, the default `synchronous`) and on PostgreSQL (a new database; then 64 users at 8 and
+ * at 64 connections, and two instances on it, the users split between them), with `verify()`
+ * clean after each.
  *
  *   node --conditions=@credly/source packages/server/bench/server-bench.ts [--quick]
  */
@@ -66,6 +66,19 @@ type Row = { name: string; scenario: string; result: LoadResult }
 /** The latency a row reports: a start's where the load measured it (the fixed rate), else all. */
 const shown = (result: LoadResult) => result.startLatencyMs ?? result.latencyMs
 
+/** One scenario against one server. */
+async function scenario(
+  label: string,
+  name: string,
+  options: Parameters<typeof load>[0],
+): Promise<Row> {
+  const result = await load(options)
+  process.stderr.write(
+    `  ${label}, ${name}: ${Math.round(result.requestsPerSecond)} requests/s, p50 ${shown(result).p50} ms, p99 ${shown(result).p99} ms\n`,
+  )
+  return { name: `${label}, ${name}`, scenario: name, result }
+}
+
 /** The three scenarios against one server. */
 async function scenarios(label: string, url: string, key: string): Promise<Row[]> {
   const rows: Row[] = []
@@ -73,13 +86,8 @@ async function scenarios(label: string, url: string, key: string): Promise<Row[]
     ['64 users', { users: manyUsers }],
     ['one hot user', { users: ['user-0'] }],
     ["64 users at 1,000 requests/s, a start's latency", { users: manyUsers, rate: 1000 }],
-  ] as const) {
-    const result = await load({ url, key, ...options })
-    process.stderr.write(
-      `  ${label}, ${name}: ${Math.round(result.requestsPerSecond)} requests/s, p50 ${shown(result).p50} ms, p99 ${shown(result).p99} ms\n`,
-    )
-    rows.push({ name: `${label}, ${name}`, scenario: name, result })
-  }
+  ] as const)
+    rows.push(await scenario(label, name, { url, key, ...options }))
   return rows
 }
 
@@ -116,9 +124,10 @@ async function twoInstances(label: string, urls: [string, string], key: string):
 
 /**
  * A project with its users in `database`, served by `credly serve` for the scenarios; with
- * `second`, then by two instances at once.
+ * `postgres`, then by two instances at once, and by one at 8 and at 64 connections (issue 12: the
+ * latter within 20% of the former).
  */
-async function credlyServe(label: string, database: string, second = false): Promise<Row[]> {
+async function credlyServe(label: string, database: string, postgres = false): Promise<Row[]> {
   const store = createStore(database)
   const ledger = createLedger({ store })
   const project = await createProjectWithKeys(ledger, config)
@@ -129,7 +138,16 @@ async function credlyServe(label: string, database: string, second = false): Pro
   let rows: Row[]
   try {
     rows = await scenarios(label, server.url, project.metering_key)
-    if (second) {
+    if (postgres) {
+      for (const count of [8, 64])
+        rows.push(
+          await scenario(label, `64 users, ${count} connections`, {
+            url: server.url,
+            key: project.metering_key,
+            users: manyUsers,
+            connections: count,
+          }),
+        )
       const other = await startProcess(serveArgs)
       try {
         rows.push(await twoInstances(label, [server.url, other.url], project.metering_key))
@@ -227,9 +245,12 @@ console.log(
 )
 console.log('|---|---:|---:|---:|---:|---:|')
 for (const { name, scenario, result } of rows) {
-  const base = baseline(scenario) as LoadResult
+  const base = baseline(scenario)
+  // The connection counts have no echo of their own: compared with each other below.
+  const ratio = (value: (result: LoadResult) => number) =>
+    base ? (value(result) / Math.max(0.1, value(base))).toFixed(2) : '-'
   console.log(
-    `| ${name} | ${Math.round(result.requestsPerSecond)} | ${(result.requestsPerSecond / base.requestsPerSecond).toFixed(2)} | ${shown(result).p50} | ${shown(result).p99} | ${(shown(result).p99 / Math.max(0.1, shown(base).p99)).toFixed(2)} |`,
+    `| ${name} | ${Math.round(result.requestsPerSecond)} | ${ratio((r) => r.requestsPerSecond)} | ${shown(result).p50} | ${shown(result).p99} | ${ratio((r) => shown(r).p99)} |`,
   )
 }
 const hotUser = rows.find((row) => row.name === 'credly serve on PostgreSQL, one hot user')
@@ -239,6 +260,13 @@ if (bare && oneInstance && hotUser) {
     `\nPostgreSQL, metered calls (start + complete) a second against the database's own speed in this run: 64 users ${Math.round(pairs(oneInstance))}, ${(pairs(oneInstance) / bare.spread).toFixed(2)}x a bare UPDATE spread over 64 rows from ${connections} connections (${Math.round(bare.spread)} commits/s); one hot user ${Math.round(pairs(hotUser))}, ${(pairs(hotUser) / bare.hot).toFixed(2)}x a bare UPDATE of one hot row from 8 connections (${Math.round(bare.hot)} commits/s).`,
   )
 }
+const [eight, sixtyFour] = [8, 64].map((count) =>
+  rows.find((row) => row.name === `credly serve on PostgreSQL, 64 users, ${count} connections`),
+)
+if (eight && sixtyFour)
+  console.log(
+    `\nPostgreSQL, 64 users at 64 connections: ${(sixtyFour.result.requestsPerSecond / eight.result.requestsPerSecond).toFixed(2)}x the same at 8 connections (p50 ${sixtyFour.result.latencyMs.p50} ms against ${eight.result.latencyMs.p50} ms).`,
+  )
 if (oneInstance && bothInstances)
   console.log(
     `\nTwo instances on one PostgreSQL: ${(bothInstances.result.requestsPerSecond / oneInstance.result.requestsPerSecond).toFixed(2)}x one instance.`,
