@@ -75,6 +75,27 @@ export class KeptRows {
     this.versions.clear()
   }
 
+  /**
+   * Drops the rows of these users (by `ref`): their user rows, spendable buckets and transactions,
+   * and what is remembered of them. Another writer changed them; the others stay.
+   */
+  forgetUsers(refs: ReadonlySet<string>): void {
+    for (const [key, row] of this.users) {
+      if (!row || !refs.has(row.ref as string)) continue
+      this.users.delete(key)
+      this.asRead.delete(`users:${row.ref}`)
+      this.versions.delete(`users:${row.ref}`)
+    }
+    for (const [key, row] of this.transactions) {
+      if (!row || !refs.has(row.user_ref as string)) continue
+      this.transactions.delete(key)
+      this.asRead.delete(`transactions:${row.id}`)
+      this.versions.delete(`transactions:${row.id}`)
+    }
+    for (const ref of refs)
+      for (const id of this.buckets.forgetUser(ref)) this.versions.delete(`buckets:${id}`)
+  }
+
   /** How many rows it holds, to start afresh past a bound. */
   size(): number {
     return this.users.size + this.transactions.size + this.asRead.size + this.versions.size
@@ -193,6 +214,14 @@ export class HeldBuckets {
     this.#byId.delete(id)
     const rows = this.#byUser.get(row.user_ref as string) ?? []
     rows.splice(rows.indexOf(row), 1)
+  }
+
+  /** Drops a user's buckets; returns their ids. */
+  forgetUser(userRef: string): string[] {
+    const ids = (this.#byUser.get(userRef) ?? []).map((row) => row.id as string)
+    for (const id of ids) this.#byId.delete(id)
+    this.#byUser.delete(userRef)
+    return ids
   }
 
   clear(): void {

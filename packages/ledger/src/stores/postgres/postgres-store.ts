@@ -15,6 +15,7 @@ import type {
   UnitUser,
   WriteUnitOptions,
 } from '../store.ts'
+import { KeepPauses } from './keep-pauses.ts'
 import { checkSchemaName } from './lazy-postgres-store.ts'
 import { numbered, roundTripSaver } from './round-trip-saver.ts'
 import { migrations } from './schema.ts'
@@ -48,15 +49,6 @@ type WriteJob = BatchJob<StoreWriter> & { user: UnitUser | undefined }
  */
 const RETRYABLE = new Set(['40001', '40P01', '55P03', '23505', ROWS_CHANGED])
 const MAX_ATTEMPTS = 12
-
-/**
- * How long an instance keeps no rows across transactions after finding kept rows changed: at
- * first briefly (a grant through another instance, a fix typed in SQL), then, while it keeps
- * finding them changed within a minute, twice as long each time up to the most: another instance
- * writes the same users (a load balancer spreading users at random), so checking versions would
- * mostly fail, and the locking read each batch does then is cheaper.
- */
-const KEEP_PAUSE_MS = { least: 1_000, most: 30_000, within: 60_000 }
 
 /**
  * The PostgreSQL store: many stateless Credly instances can share one database. Every rule is
@@ -107,9 +99,8 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
    * each.
    */
   const kept = new KeptRows({ versioned: true })
-  /** When rows may be kept again (see `KEEP_PAUSE_MS`); never, on an engine without xmin. */
-  let keepFrom = 0
-  let keepPause = { ms: 0, at: Number.NEGATIVE_INFINITY }
+  /** Whether, and whose, rows are kept now: never on an engine without xmin. */
+  const pauses = new KeepPauses()
   /** A pooled connection, waiting out a server that is briefly full (too many clients). */
   const connect = async (): Promise<pg.PoolClient> => {
     for (let attempt = 1; ; attempt++) {
@@ -129,7 +120,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     ready ??= migrate(connect, schema)
       .then(async () => {
         columnTypes = await readColumnTypes(connect)
-        if (!(await hasRowVersions(connect))) keepFrom = Number.POSITIVE_INFINITY
+        if (!(await hasRowVersions(connect))) pauses.never()
       })
       .catch((error: unknown) => {
         ready = undefined
@@ -150,8 +141,13 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     return commitBatch(
       batch,
       async (attempt) => {
-        const keep = Date.now() >= keepFrom
+        const now = Date.now()
+        const keep = pauses.keeping(now)
         if (!keep || kept.size() > MAX_KEPT_ROWS) kept.forget()
+        else {
+          const paused = pauses.paused(now)
+          if (paused.size > 0) kept.forgetUsers(paused)
+        }
         const client = await connect()
         const unit = roundTripSaver(client, columnTypes)
         const writer = createSqlWriter(unit.executor, {
@@ -177,14 +173,10 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       {
         begin: 'BEGIN',
         retryable: (error) => {
-          if ((error as { code?: string } | null)?.code === ROWS_CHANGED) {
-            const now = Date.now()
-            const ms =
-              now - keepPause.at < KEEP_PAUSE_MS.within
-                ? Math.min(KEEP_PAUSE_MS.most, Math.max(KEEP_PAUSE_MS.least, keepPause.ms * 2))
-                : KEEP_PAUSE_MS.least
-            keepPause = { ms, at: now }
-            keepFrom = Math.max(keepFrom, now + ms)
+          const { code, detail } = (error ?? {}) as { code?: string; detail?: string }
+          if (code === ROWS_CHANGED) {
+            // The check names the users whose rows changed; none named, anything may have.
+            pauses.changed(detail ? detail.split(',') : [], Date.now())
             kept.forget()
           }
           return isRetryable(error)

@@ -244,4 +244,46 @@ export const migrations: string[] = [
     END IF;
   END $$;
   `,
+  // The same check, naming in the error's DETAIL the users whose rows changed (comma-separated
+  // refs; empty when a project changed, or a kept row is gone): the instance then stops keeping
+  // those users' rows for a while, and keeps the others'.
+  `
+  CREATE OR REPLACE FUNCTION credly_check_kept(
+    user_refs TEXT[], user_pairs TEXT[],
+    bucket_ids TEXT[], bucket_pairs TEXT[],
+    transaction_ids TEXT[], transaction_pairs TEXT[],
+    project_ids TEXT[], project_pairs TEXT[]
+  ) RETURNS VOID LANGUAGE plpgsql
+  SET plan_cache_mode = force_generic_plan SET enable_seqscan = off AS $$
+  DECLARE
+    locked_pairs TEXT[];
+    changed TEXT[];
+    buckets_found INTEGER;
+    transactions_found INTEGER;
+    projects_found INTEGER;
+  BEGIN
+    SELECT coalesce(array_agg(ref || ':' || xmin::text), '{}') INTO locked_pairs
+      FROM (SELECT ref, xmin FROM users WHERE ref = ANY(user_refs) ORDER BY ref FOR UPDATE) AS locked;
+    SELECT coalesce(array_agg(split_part(pair, ':', 1)), '{}') INTO changed
+      FROM unnest(user_pairs) AS pair WHERE NOT (pair = ANY(locked_pairs));
+    SELECT count(*), changed || coalesce(array_agg(user_ref) FILTER (
+        WHERE NOT (id || ':' || xmin::text = ANY(bucket_pairs))), '{}')
+      INTO buckets_found, changed FROM buckets WHERE id = ANY(bucket_ids);
+    SELECT count(*), changed || coalesce(array_agg(user_ref) FILTER (
+        WHERE NOT (id || ':' || xmin::text = ANY(transaction_pairs))), '{}')
+      INTO transactions_found, changed FROM transactions WHERE id = ANY(transaction_ids);
+    SELECT count(*) INTO projects_found FROM projects
+      WHERE id = ANY(project_ids) AND id || ':' || xmin::text = ANY(project_pairs);
+    IF buckets_found <> cardinality(bucket_ids)
+      OR transactions_found <> cardinality(transaction_ids)
+      OR projects_found <> cardinality(project_ids) THEN
+      RAISE EXCEPTION 'rows this Credly instance kept were changed by another; it reads them again'
+        USING ERRCODE = 'CR001', DETAIL = '';
+    END IF;
+    IF cardinality(changed) > 0 THEN
+      RAISE EXCEPTION 'rows this Credly instance kept were changed by another; it reads them again'
+        USING ERRCODE = 'CR001', DETAIL = array_to_string(changed, ',');
+    END IF;
+  END $$;
+  `,
 ]
