@@ -1,10 +1,13 @@
 /**
  * The fixed-rate load of server-bench.ts, in its own process: metered calls whose starts are sent
  * evenly spaced in time (a start every `2000 / rate` ms, its complete as soon as it is answered,
- * so `rate` requests a second in all), over keep-alive connections on 127.0.0.1. A start's latency
- * is counted from the moment it was due, not from when a free connection sent it, so a server that
- * falls behind shows its queue (open loop: no coordinated omission). The first second warms the
- * connections up and is not counted.
+ * so `rate` requests a second in all), over keep-alive connections on 127.0.0.1. Starts go out on
+ * time whatever the answers do (an open loop: no coordinated omission), and a start's latency
+ * counts from when it went to the connection pool, so a start that waits there for a free
+ * connection counts the wait: a server that falls behind shows its queue. Not counted: the pacing
+ * timer's own lateness (Node's timers fire up to a millisecond late, half a millisecond at the
+ * median here), the load's delay, not the server's. The first second warms the connections up
+ * and is not counted.
  *
  * autocannon is not used here: its rate limit sends each connection's quota for a second at once
  * when the second begins (a burst of the whole rate on all connections, then silence), and its
@@ -38,8 +41,9 @@ function count(status: number, latency: number): void {
   else if (status < 200 || status > 299) non2xx++
 }
 
-async function call(index: number, due: number): Promise<void> {
+async function call(index: number): Promise<void> {
   const user_id = options.users[index % options.users.length]
+  const sentStart = performance.now()
   const start = await post(
     agent,
     `${options.url}/v1/usage/start`,
@@ -48,7 +52,7 @@ async function call(index: number, due: number): Promise<void> {
       : { ...headers, 'idempotency-key': `paced-${process.pid}-${index}` },
     { user_id, model: 'gpt-4o', provisional_tokens: { input_tokens: 100, output_tokens: 100 } },
   )
-  const startLatency = performance.now() - due
+  const startLatency = performance.now() - sentStart
   const sent = performance.now()
   const complete = await post(agent, `${options.url}/v1/usage/complete`, headers, {
     transaction_id: start.json.transaction_id ?? 'txn_missing',
@@ -70,7 +74,7 @@ for (let index = 0; index < calls; ) {
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
   // Every start due by now goes out now: a late timer does not lower the rate.
   for (const now = performance.now(); index < calls && began + index * spacingMs <= now; index++)
-    running.push(call(index, began + index * spacingMs))
+    running.push(call(index))
 }
 await Promise.all(running)
 const seconds = (performance.now() - measuredFrom) / 1000
