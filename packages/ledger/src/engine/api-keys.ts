@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { CredlyApiError, parseOrThrow, textSchema } from 'credly/internal'
 import { newId, randomBase32 } from '../ids.ts'
 import type { ApiKeyRow, Store } from '../stores/store.ts'
@@ -27,7 +27,7 @@ const keyIdSchema = textSchema('key_id', { min: 1, max: 100 })
 
 /** SHA-256 of a secret. A key has 128 random bits, so a fast hash is as safe as a slow one. */
 export function hashApiKey(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex')
+  return hash('sha256', secret, 'hex')
 }
 
 /** Creates a key for a project: `ck_admin_...` or `ck_meter_...` with 128 random bits. */
