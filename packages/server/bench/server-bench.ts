@@ -66,6 +66,12 @@ type Row = { name: string; scenario: string; result: LoadResult }
 /** The latency a row reports: a start's where the load measured it (the fixed rate), else all. */
 const shown = (result: LoadResult) => result.startLatencyMs ?? result.latencyMs
 
+/** A finished scenario, on stderr while the bench runs. */
+const progress = (name: string, result: LoadResult) =>
+  process.stderr.write(
+    `  ${name}: ${Math.round(result.requestsPerSecond)} requests/s, p50 ${shown(result).p50} ms, p99 ${shown(result).p99} ms\n`,
+  )
+
 /** One scenario against one server. */
 async function scenario(
   label: string,
@@ -73,9 +79,7 @@ async function scenario(
   options: Parameters<typeof load>[0],
 ): Promise<Row> {
   const result = await load(options)
-  process.stderr.write(
-    `  ${label}, ${name}: ${Math.round(result.requestsPerSecond)} requests/s, p50 ${shown(result).p50} ms, p99 ${shown(result).p99} ms\n`,
-  )
+  progress(`${label}, ${name}`, result)
   return { name: `${label}, ${name}`, scenario: name, result }
 }
 
@@ -116,9 +120,7 @@ async function twoInstances(label: string, urls: [string, string], key: string):
     },
   }
   const name = `${label}, two instances, 64 users`
-  process.stderr.write(
-    `  ${name}: ${Math.round(result.requestsPerSecond)} requests/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms\n`,
-  )
+  progress(name, result)
   return { name, scenario: '64 users', result }
 }
 

@@ -174,11 +174,9 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         begin: 'BEGIN',
         retryable: (error) => {
           const { code, detail } = (error ?? {}) as { code?: string; detail?: string }
-          if (code === ROWS_CHANGED) {
-            // The check names the users whose rows changed; none named, anything may have.
-            pauses.changed(detail ? detail.split(',') : [], Date.now())
-            kept.forget()
-          }
+          // The check names the users whose rows changed; none named, anything may have. (The
+          // rolled-back batch forgets every kept row: `undone`.)
+          if (code === ROWS_CHANGED) pauses.changed(detail ? detail.split(',') : [], Date.now())
           return isRetryable(error)
         },
         maxAttempts: MAX_ATTEMPTS,
