@@ -106,6 +106,48 @@ describe('SQLite store', () => {
     expect(after.commits - before.commits).toBeLessThan(8)
   })
 
+  it("writes a user's row and bucket once a batch however many of its starts the batch holds", async () => {
+    // A tier without a rate limit: its window's sum is a read, which sends what waits first.
+    await ledger.createUser(projectId, { user_id: 'bob' })
+    // Triggers count the row updates SQLite runs, whichever statements run them.
+    const raw = new DatabaseSync(path)
+    raw.exec(`
+      CREATE TABLE row_updates (table_name TEXT NOT NULL);
+      CREATE TRIGGER count_users AFTER UPDATE ON users
+        BEGIN INSERT INTO row_updates VALUES ('users'); END;
+      CREATE TRIGGER count_buckets AFTER UPDATE ON buckets
+        BEGIN INSERT INTO row_updates VALUES ('buckets'); END;`)
+    const before = store.stats()
+    const starts = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        ledger.startUsage(projectId, {
+          user_id: 'bob',
+          model: 'unit',
+          provisional_tokens: { input_tokens: 1 },
+        }),
+      ),
+    )
+    const commits = store.stats().commits - before.commits
+    expect(starts.every((start) => start.continue)).toBe(true)
+    expect(commits).toBeLessThan(8)
+    const updates = raw
+      .prepare('SELECT table_name, count(*) AS count FROM row_updates GROUP BY table_name')
+      .all()
+    expect(updates).toEqual([
+      { table_name: 'buckets', count: commits },
+      { table_name: 'users', count: commits },
+    ])
+    raw.close()
+    expect(await ledger.getBalance(projectId, 'bob')).toEqual({
+      user_id: 'bob',
+      balance: 60,
+      held: 40,
+    })
+    const journal = await store.read((tx) => tx.readJournal(projectId, 0, 1000))
+    expect(journal.filter((entry) => entry.kind === 'reserve')).toHaveLength(40)
+    expect((await ledger.verify(projectId)).ok).toBe(true)
+  })
+
   it('a failing operation in a batch does not undo the others', async () => {
     const results = await Promise.allSettled([
       ledger.grantCredits(projectId, { user_id: 'ann', credits: 1 }),

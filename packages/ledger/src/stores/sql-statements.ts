@@ -252,11 +252,12 @@ export function createSqlWriter(
     /** Rows kept from earlier transactions (see `KeptRows`); a new set for this one by default. */
     kept?: KeptRows
     /**
-     * Idempotency keys are taken as new without reading them (a round trip each on PostgreSQL):
-     * a key that was not makes its insert, and so the transaction, fail with a unique violation,
-     * and the store runs the batch again reading them.
+     * Whether idempotency keys are taken as new without reading them (a round trip each on
+     * PostgreSQL; on SQLite a read that sends the writes waiting): a key that was not makes its
+     * insert, and so the transaction, fail with a unique violation, and the store runs the batch
+     * again reading them.
      */
-    assumeNewKeys?: boolean
+    assumeNewKeys?: () => boolean
   },
 ): StoreWriter & {
   /** Drops every row it holds: a unit or transaction was undone, or another writer wrote. */
@@ -414,7 +415,7 @@ export function createSqlWriter(
     forget: () => kept.forget(),
     held: () => kept.size(),
     getIdempotency: (projectId, scope, key) =>
-      options.assumeNewKeys
+      options.assumeNewKeys?.()
         ? Promise.resolve(undefined)
         : reader.getIdempotency(projectId, scope, key),
     checks: () => rowChecks.take(),

@@ -155,7 +155,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
           lockAhead: batch.length > 1 ? lockAhead : [],
           kept: keep ? kept : undefined,
           // A key used before is rare (a client's retry): the first attempt does not read keys.
-          assumeNewKeys: attempt === 1,
+          assumeNewKeys: () => attempt === 1,
         })
         unit.before(writer.checks)
         return {

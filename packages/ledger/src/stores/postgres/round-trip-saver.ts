@@ -1,14 +1,14 @@
 import pg from 'pg'
+import { byColumns, type Merged, mergeWrites, type Waiting } from '../merge-writes.ts'
 import type { SqlExecutor, SqlRow, SqlValue } from '../sql-statements.ts'
-import { describeWrite, mergeWrites, type Waiting } from './merge-writes.ts'
 
 /**
  * A write transaction's connection that sends as few round trips and statements as it can: BEGIN
  * and the writes whose results nobody reads wait, and go in one simple-protocol query with the
  * next statement that needs an answer, or with the COMMIT, merged one statement per table
  * (`mergeWrites`). A batch is then two round trips, the locks and reads and then the writes and
- * COMMIT, or one when its rows are kept (`before` puts their check ahead of the writes). The
- * waiting statements carry their values as quoted literals (as the driver's `escapeLiteral` quotes
+ * COMMIT, or one when its rows are kept (`before` puts their check ahead of the writes). What
+ * waited goes with its values inlined as quoted literals (as the driver's `escapeLiteral` quotes
  * them); a quoted literal takes its column's type, as a bound parameter does.
  */
 export function roundTripSaver(client: pg.PoolClient, columnTypes: ReadonlyMap<string, string>) {
@@ -23,7 +23,7 @@ export function roundTripSaver(client: pg.PoolClient, columnTypes: ReadonlyMap<s
     const statement = first()
     if (statement === undefined) return
     const at = /^BEGIN/.test(waiting[0]?.sql ?? '') ? 1 : 0
-    waiting.splice(at, 0, { sql: inline(...statement), write: false })
+    waiting.splice(at, 0, { sql: statement[0], params: statement[1] })
   }
   /** Takes what waits, to send now. */
   const take = () => {
@@ -32,11 +32,16 @@ export function roundTripSaver(client: pg.PoolClient, columnTypes: ReadonlyMap<s
     mark = 0
     const taken = waiting
     waiting = []
-    return mergeWrites(taken, columnTypes, literal)
+    return mergeWrites(taken, (table, column) => columnTypes.has(`${table}.${column}`)).map(
+      (item) =>
+        item.kind === 'statement'
+          ? inline(item.sql, item.params)
+          : postgresText(item, columnTypes, literal),
+    )
   }
   /** Sends what waits, then `statements`; resolves to their results. */
   const send = async (...statements: string[]): Promise<pg.QueryResult[]> => {
-    const sql = [...take().map((item) => item.sql), ...statements].join(';\n')
+    const sql = [...take(), ...statements].join(';\n')
     const results = (await client.query(sql)) as pg.QueryResult | pg.QueryResult[]
     return (Array.isArray(results) ? results : [results]).slice(-statements.length)
   }
@@ -64,11 +69,11 @@ export function roundTripSaver(client: pg.PoolClient, columnTypes: ReadonlyMap<s
     all: async (sql, params) => (await query(sql, params)).rows as SqlRow[],
     run: async (sql, params) => (await query(sql, params)).rowCount ?? 0,
     defer: (sql, params) => {
-      waiting.push({ sql: inline(sql, params), ...describeWrite(sql, params) })
+      waiting.push({ sql, params })
     },
     batch: async (statements) => {
       const sql = [
-        ...take().map((item) => item.sql),
+        ...take(),
         ...statements.map(([statement, params]) => inline(statement, params)),
       ].join(';\n')
       const results = (await client.query(sql)) as pg.QueryResult | pg.QueryResult[]
@@ -84,7 +89,7 @@ export function roundTripSaver(client: pg.PoolClient, columnTypes: ReadonlyMap<s
         waiting = []
         await client.query(sql)
       } else if (/^BEGIN/i.test(sql)) {
-        waiting.push({ sql, write: false })
+        waiting.push({ sql, params: [] })
       } else {
         await send(sql)
       }
@@ -109,6 +114,45 @@ export function roundTripSaver(client: pg.PoolClient, columnTypes: ReadonlyMap<s
       return true
     },
   }
+}
+
+/**
+ * A merged insert or update (`mergeWrites`) as PostgreSQL text, its values inlined: the rows of an
+ * insert after its `INTO ... VALUES`; an update's rows, per set of columns, as one `UPDATE ...
+ * FROM (VALUES ...)`, each value cast to its column's type (`columnTypes`, "table.column").
+ */
+export function postgresText(
+  item: Exclude<Merged, { kind: 'statement' }>,
+  columnTypes: ReadonlyMap<string, string>,
+  literal: (value: SqlValue) => string,
+): string {
+  if (item.kind === 'insert') {
+    const rows: string[] = []
+    for (let index = 0; index < item.params.length; index += item.width)
+      rows.push(
+        `(${item.params
+          .slice(index, index + item.width)
+          .map(literal)
+          .join(', ')})`,
+      )
+    return item.into + rows.join(', ')
+  }
+  return byColumns(item.rows)
+    .map(([columns, rows]) => {
+      const values = rows
+        .map(
+          ([key, row]) =>
+            `(${[literal(key), ...columns.map((column) => literal(row.get(column) as SqlValue))].join(', ')})`,
+        )
+        .join(', ')
+      const set = columns
+        .map(
+          (column) => `${column} = merged.${column}::${columnTypes.get(`${item.table}.${column}`)}`,
+        )
+        .join(', ')
+      return `UPDATE ${item.table} SET ${set} FROM (VALUES ${values}) AS merged(merged_key, ${columns.join(', ')}) WHERE ${item.table}.${item.key} = merged.merged_key`
+    })
+    .join(';\n')
 }
 
 /**

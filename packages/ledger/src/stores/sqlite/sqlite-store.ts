@@ -9,6 +9,7 @@ import {
   type SqlRow,
 } from '../sql-statements.ts'
 import type { Store, StoreReader, StoreStats, StoreWriter } from '../store.ts'
+import { deferredWrites } from './deferred-writes.ts'
 import { migrations } from './schema.ts'
 
 /** Options of `createSqliteStore`. */
@@ -71,27 +72,38 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     }
     return statement
   }
-  // Statements that may write, counted so that a failing unit that wrote none is dropped alone.
-  let writes = 0
+  const deferred = deferredWrites(prepare)
   const executor: SqlExecutor = {
     all: async (sql, params) => {
-      if (!sql.startsWith('SELECT')) writes++
+      deferred.flush()
+      if (!sql.startsWith('SELECT')) deferred.writes()
       return prepare(sql).all(...(params as SQLInputValue[])) as SqlRow[]
     },
     run: async (sql, params) => {
-      writes++
+      deferred.flush()
+      deferred.writes()
       return Number(prepare(sql).run(...(params as SQLInputValue[])).changes)
     },
+    defer: deferred.defer,
   }
   const reader = createSqlReader(executor)
   // One writer for every batch: the users, buckets, transactions and projects it read stay as the
   // database has them while only this connection writes, so a user's next batch reads nothing.
   // `PRAGMA data_version` changes when another connection (process) commits; then, or after a
   // rollback, or once it holds many rows, it forgets them all.
-  const writer = createSqlWriter(executor, { lockUserSuffix: '', serialized: true })
+  // A key used before is rare (a client's retry): a batch's first attempt does not read keys, so
+  // that nothing it reads sends the writes waiting, and its units' writes are merged.
+  let attempt = 1
+  const writer = createSqlWriter(executor, {
+    lockUserSuffix: '',
+    serialized: true,
+    assumeNewKeys: () => attempt === 1,
+  })
   const dataVersion = db.prepare('PRAGMA data_version')
   let seenVersion: unknown
   const exec = async (sql: string) => {
+    if (sql.startsWith('ROLLBACK')) deferred.clear()
+    else deferred.flush()
     db.exec(sql)
     if (!sql.startsWith('BEGIN')) return
     const version = (dataVersion.get() as { data_version: unknown }).data_version
@@ -154,24 +166,23 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   function runBatch(batch: Array<Extract<Job, { kind: 'write' }>>): Promise<void> {
     return commitBatch(
       batch,
-      async () => {
+      async (next) => {
+        attempt = next
         // SQLite's write lock, taken by BEGIN IMMEDIATE, already excludes every other writer. A
-        // unit that fails having run no write is dropped alone; one that wrote undoes the batch.
-        let marked = 0
+        // unit that fails before its writes reached the database is dropped alone; one whose
+        // writes did undoes the batch.
         return {
           writer,
           exec,
           undone: writer.forget,
-          mark: () => {
-            marked = writes
-          },
-          discard: () => writes === marked,
+          mark: deferred.mark,
+          discard: deferred.discard,
           release: () => undefined,
         }
       },
       {
         begin: 'BEGIN IMMEDIATE',
-        retryable: isBusy,
+        retryable: (error) => isBusy(error) || isKeyUsed(error),
         maxAttempts: 20,
         backoffMs: (attempt) => 5 + Math.random() * 20 * attempt,
         stats,
@@ -241,6 +252,11 @@ function isBusy(error: unknown): boolean {
     code === SQLITE_LOCKED ||
     /database is locked|SQLITE_BUSY/i.test(String(error))
   )
+}
+
+/** An idempotency key taken as new was not: the batch runs again reading its keys. */
+function isKeyUsed(error: unknown): boolean {
+  return /UNIQUE constraint failed: idempotency\./.test(String(error))
 }
 
 /**

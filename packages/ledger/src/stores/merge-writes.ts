@@ -1,0 +1,138 @@
+import type { SqlValue } from './sql-statements.ts'
+
+/**
+ * A statement a store holds back, its values apart from its text. A write whose result nobody
+ * reads (the writer's `defer`) waits with the next ones and is sent as few statements: see
+ * `mergeWrites`.
+ */
+export type Waiting = { sql: string; params: SqlValue[] }
+
+/**
+ * What a deferred write may join: a plain `INSERT INTO t (columns) VALUES (?, ...), ...`, other
+ * inserts with the same text up to the first row (`into`; `width` values a row); a plain
+ * `UPDATE t SET c = ?, ... WHERE k = ?`, the other updates of the table.
+ */
+type Shape =
+  | { kind: 'insert'; into: string; width: number }
+  | { kind: 'update'; table: string; columns: string[]; key: string }
+
+/** The writes of a batch as few statements, for the store to write in its SQL. */
+export type Merged =
+  /** A statement as it was deferred. */
+  | { kind: 'statement'; sql: string; params: SqlValue[] }
+  /** The rows of several inserts into one table: `into` (see `Shape`), then `width` values each. */
+  | { kind: 'insert'; into: string; width: number; params: SqlValue[] }
+  /** The updates of one table by its `key`, folded per row: each row's key to its new columns. */
+  | { kind: 'update'; table: string; key: string; rows: Map<string, Map<string, SqlValue>> }
+
+const shapes = new Map<string, Shape | undefined>()
+function shapeOf(template: string): Shape | undefined {
+  if (shapes.has(template)) return shapes.get(template)
+  let shape: Shape | undefined
+  const insert =
+    /^(INSERT INTO \w+ \([\w\s,]+\)\s+VALUES )\(((?:\?, )*\?)\)(, \((\?, )*\?\))*$/.exec(template)
+  const update = /^UPDATE (\w+) SET ((?:\w+ = \?, )*\w+ = \?) WHERE (\w+) = \?$/.exec(template)
+  if (insert)
+    shape = {
+      kind: 'insert',
+      into: insert[1] as string,
+      width: (insert[2] as string).split(', ').length,
+    }
+  else if (update)
+    shape = {
+      kind: 'update',
+      table: update[1] as string,
+      columns: (update[2] as string).split(', ').map((part) => part.slice(0, part.indexOf(' '))),
+      key: update[3] as string,
+    }
+  // Templates are few (multi-row inserts vary in length): keep the map bounded anyway.
+  if (shapes.size < 1000) shapes.set(template, shape)
+  return shape
+}
+
+/**
+ * The same effect in fewer statements: the inserts into one table (same columns) become one
+ * insert of all their rows, at the place of the first; the updates of one table (two or more)
+ * are folded per row (later values win) and go at the place of the last. Moving an insert earlier
+ * or an update later is safe: no waiting write before an insert concerns the row it inserts, and
+ * no waiting write after an update reads what it set (a read sends what waits first). A store
+ * defers no insert that another deferred write's foreign key needs (new users are written at
+ * once). An update of a column `mergeable` refuses (PostgreSQL needs each column's type) stays as
+ * it was.
+ */
+export function mergeWrites(
+  items: Waiting[],
+  mergeable: (table: string, column: string) => boolean = () => true,
+): Merged[] {
+  const out: Array<Merged | undefined> = []
+  const inserts = new Map<string, { at: number; width: number; items: Waiting[] }>()
+  const updates = new Map<
+    string,
+    { key: string; rows: Map<string, Map<string, SqlValue>>; at: number[] }
+  >()
+  const asItWas = (item: Waiting) => out.push({ kind: 'statement', ...item })
+  for (const item of items) {
+    const shape = shapeOf(item.sql)
+    if (shape?.kind === 'insert') {
+      const group = inserts.get(shape.into)
+      if (group) group.items.push(item)
+      else inserts.set(shape.into, { at: asItWas(item) - 1, width: shape.width, items: [item] })
+      continue
+    }
+    const keyValue = shape?.kind === 'update' ? item.params[shape.columns.length] : undefined
+    if (
+      shape?.kind !== 'update' ||
+      typeof keyValue !== 'string' ||
+      !shape.columns.every((column) => mergeable(shape.table, column))
+    ) {
+      asItWas(item)
+      continue
+    }
+    let table = updates.get(shape.table)
+    if (!table) {
+      table = { key: shape.key, rows: new Map(), at: [] }
+      updates.set(shape.table, table)
+    }
+    if (table.key !== shape.key) {
+      asItWas(item)
+      continue
+    }
+    let row = table.rows.get(keyValue)
+    if (!row) {
+      row = new Map()
+      table.rows.set(keyValue, row)
+    }
+    for (let index = 0; index < shape.columns.length; index++)
+      row.set(shape.columns[index] as string, item.params[index] as SqlValue)
+    table.at.push(asItWas(item) - 1)
+  }
+  for (const [into, group] of inserts) {
+    // One insert into the table: as it was.
+    if (group.items.length === 1) continue
+    const params = group.items.flatMap((item) => item.params)
+    out[group.at] = { kind: 'insert', into, width: group.width, params }
+  }
+  for (const [table, { key, rows, at }] of updates) {
+    if (at.length === 1) continue
+    for (const index of at) out[index] = undefined
+    out[at.at(-1) as number] = { kind: 'update', table, key, rows }
+  }
+  return out.filter((item): item is Merged => item !== undefined)
+}
+
+/** A merged update's rows grouped by the columns they set (sorted): one statement per group. */
+export function byColumns(
+  rows: Map<string, Map<string, SqlValue>>,
+): Array<[columns: string[], rows: Array<[key: string, row: Map<string, SqlValue>]>]> {
+  const groups = new Map<string, Array<[string, Map<string, SqlValue>]>>()
+  for (const [keyValue, row] of rows) {
+    const columns = [...row.keys()].sort().join(',')
+    let group = groups.get(columns)
+    if (!group) {
+      group = []
+      groups.set(columns, group)
+    }
+    group.push([keyValue, row])
+  }
+  return [...groups].map(([columns, group]) => [columns.split(','), group])
+}
