@@ -1,6 +1,7 @@
 import pg from 'pg'
 import { describe, expect, it } from 'vitest'
 import { DAY_MS, WEEK_MS, weekStart } from '../src/calendar.ts'
+import { createTestClock } from '../src/clock.ts'
 import { createLedger, createPostgresStore, type Ledger, type Store } from '../src/index.ts'
 import { runStoreContract, testConfig } from '../src/testing/index.ts'
 import {
@@ -200,6 +201,29 @@ describe.runIf(available)('PostgreSQL store', () => {
             expect((await call(instance, projectId, 11)).continue).toBe(false)
           }
           expect((await ledger.verify(projectId)).ok).toBe(true)
+        } finally {
+          await other.close()
+        }
+      }))
+
+    it('a rate-limit window kept by one instance counts the calls another made', () =>
+      // Each instance keeps ann's spend in this minute from its last call; it is used as long as
+      // ann's row is as kept. A sum kept stale would let a call through past the tier's 50
+      // credits a minute.
+      inSchema(async ({ schema, store, projectId }) => {
+        const other = createPostgresStore({ url: postgresUrl, schema })
+        try {
+          const clock = createTestClock('2026-01-31T12:00:10.000Z')
+          const ledgers = [createLedger({ store, clock }), createLedger({ store: other, clock })]
+          const [first, second] = ledgers as [Ledger, Ledger]
+          await first.createUser(projectId, { user_id: 'ann', tier_id: 'limited' })
+          expect((await call(first, projectId, 20)).continue).toBe(true)
+          expect((await call(second, projectId, 20)).continue).toBe(true)
+          for (const instance of ledgers)
+            expect((await call(instance, projectId, 20)).reason).toBe('rate_limited')
+          expect((await call(first, projectId, 10)).continue).toBe(true)
+          expect((await call(second, projectId, 1)).reason).toBe('rate_limited')
+          expect((await first.verify(projectId)).ok).toBe(true)
         } finally {
           await other.close()
         }

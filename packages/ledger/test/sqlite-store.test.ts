@@ -6,6 +6,7 @@ import { DatabaseSync } from 'node:sqlite'
 import { promisify } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { DAY_MS, WEEK_MS, weekStart } from '../src/calendar.ts'
+import { createTestClock } from '../src/clock.ts'
 import { createLedger, createSqliteStore, type Ledger, type Store } from '../src/index.ts'
 import { testConfig } from '../src/testing/index.ts'
 
@@ -179,6 +180,33 @@ describe('SQLite store', () => {
       'fulfilled',
       'fulfilled',
     ])
+  })
+
+  it('a rate-limit window kept by one store counts the calls another store made', async () => {
+    // Each store keeps carl's spend in this minute from its last call; a sum kept stale would let
+    // a call through past the tier's 50 credits a minute.
+    const other = createSqliteStore({ path })
+    try {
+      // A clock standing 10 s into a minute, so the calls share one window.
+      const clock = createTestClock(Math.ceil(Date.now() / 60_000) * 60_000 + 10_000)
+      const ledgers = [createLedger({ store, clock }), createLedger({ store: other, clock })]
+      const [first, second] = ledgers as [Ledger, Ledger]
+      await first.createUser(projectId, { user_id: 'carl', tier_id: 'limited' })
+      const call = (instance: Ledger, tokens: number) =>
+        instance.startUsage(projectId, {
+          user_id: 'carl',
+          model: 'unit',
+          provisional_tokens: { input_tokens: tokens },
+        })
+      expect((await call(first, 20)).continue).toBe(true)
+      expect((await call(second, 20)).continue).toBe(true)
+      for (const instance of ledgers) expect((await call(instance, 20)).reason).toBe('rate_limited')
+      expect((await call(first, 10)).continue).toBe(true)
+      expect((await call(second, 1)).reason).toBe('rate_limited')
+      expect((await first.verify(projectId)).ok).toBe(true)
+    } finally {
+      await other.close()
+    }
   })
 
   it('a write sees what another connection committed since its last batch', async () => {

@@ -52,6 +52,14 @@ export class KeptRows {
   readonly transactions = new Map<string, SqlRow | null>()
   /** By `table:id`, the version of a row kept (only when `versioned`). */
   readonly versions = new Map<string, string>()
+  /**
+   * By user `ref`, a rate-limit window's spend as `sumSpendSince` answered it (under its cap),
+   * kept current by the writer's own writes of the user's transactions. It needs no version of
+   * its own: every change to what a transaction counts (its reservation while pending, then what
+   * it used) changes its user's `held` or `available`, so the user row's version (checked when the
+   * user is used) changes with it.
+   */
+  readonly spend = new Map<string, { since: number; total: number }>()
 
   /** Whether rows carry versions, checked before use in a later transaction (PostgreSQL). */
   readonly versioned: boolean
@@ -73,6 +81,7 @@ export class KeptRows {
     this.buckets.clear()
     this.transactions.clear()
     this.versions.clear()
+    this.spend.clear()
   }
 
   /**
@@ -92,13 +101,21 @@ export class KeptRows {
       this.asRead.delete(`transactions:${row.id}`)
       this.versions.delete(`transactions:${row.id}`)
     }
-    for (const ref of refs)
+    for (const ref of refs) {
       for (const id of this.buckets.forgetUser(ref)) this.versions.delete(`buckets:${id}`)
+      this.spend.delete(ref)
+    }
   }
 
   /** How many rows it holds, to start afresh past a bound. */
   size(): number {
-    return this.users.size + this.transactions.size + this.asRead.size + this.versions.size
+    return (
+      this.users.size +
+      this.transactions.size +
+      this.asRead.size +
+      this.versions.size +
+      this.spend.size
+    )
   }
 }
 

@@ -31,6 +31,11 @@ export type SqlRow = Record<string, unknown>
  */
 const SPEND_SUM_CAP = 4 * MAX_MICRO
 
+/** What a transaction counts against a rate limit: its reservation while pending, else its use. */
+function spendOf(row: { status?: unknown; reserved?: unknown; used?: unknown }): number {
+  return Number(row.status === 'pending' ? row.reserved : row.used)
+}
+
 /** Runs one statement inside the store's current transaction. */
 export type SqlExecutor = {
   all(sql: string, params: SqlValue[]): Promise<SqlRow[]>
@@ -410,9 +415,26 @@ export function createSqlWriter(
     }
   }
 
+  /** Adds to a user's kept window what a transaction created at `createdAt` counts more now. */
+  const addSpend = (userRef: string, createdAt: number, more: number) => {
+    const window = kept.spend.get(userRef)
+    if (!window || createdAt < window.since || more === 0) return
+    window.total += more
+    // Past the cap the database's capped sum is the answer: read it again.
+    if (window.total >= SPEND_SUM_CAP || window.total < 0) kept.spend.delete(userRef)
+  }
+
   return {
     ...reader,
     forget: () => kept.forget(),
+    async sumSpendSince(user, since) {
+      const window = kept.spend.get(user.ref)
+      if (window?.since === since) return window.total
+      const total = await reader.sumSpendSince(user, since)
+      if (total < SPEND_SUM_CAP) kept.spend.set(user.ref, { since, total })
+      else kept.spend.delete(user.ref)
+      return total
+    },
     held: () => kept.size(),
     getIdempotency: (projectId, scope, key) =>
       options.assumeNewKeys?.()
@@ -556,6 +578,7 @@ export function createSqlWriter(
     async insertTransaction(row) {
       const values = transactionValues(row)
       rowChecks.wrote('transactions', row.id)
+      addSpend(row.user_ref, row.created_at, spendOf(row))
       await write(
         db,
         `INSERT INTO transactions (${TRANSACTION_COLUMNS.join(', ')})
@@ -573,6 +596,9 @@ export function createSqlWriter(
       await update('transactions', TRANSACTION_COLUMNS, values, ['id', row.id])
       const key = pairKey(row.project_id, row.id)
       const held = heldTransactions.get(key)
+      // What it counted before is known only of a row held; else its user's window is read again.
+      if (held) addSpend(row.user_ref, row.created_at, spendOf(row) - spendOf(held))
+      else kept.spend.delete(row.user_ref)
       // A resolved transaction is rarely read again: not kept (a writer may live long).
       if (row.status !== 'pending') {
         heldTransactions.delete(key)

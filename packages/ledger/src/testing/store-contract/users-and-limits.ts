@@ -189,6 +189,33 @@ export function usersAndLimitsSuite(factory: StoreFactory): void {
       expect(nextWindow.continue).toBe(true)
     })
 
+    it('fills a window exactly with starts that arrive together, and counts their settling', async () => {
+      h = await openHarness(factory, testConfig, '2026-01-31T12:00:10.000Z')
+      await h.ledger.createUser(h.projectId, { user_id: 'busy', tier_id: 'limited' })
+      const start = (tokens: number) =>
+        h.ledger.startUsage(h.projectId, {
+          user_id: 'busy',
+          model: 'unit',
+          provisional_tokens: { output_tokens: tokens },
+        })
+      // 50 credits a minute: exactly 7 starts of 7 fit.
+      const starts = await Promise.all(Array.from({ length: 20 }, () => start(7)))
+      const continued = starts.filter((result) => result.continue)
+      expect(continued).toHaveLength(7)
+      // Settled together, each at 2: 14 of the window spent, 36 left.
+      await Promise.all(
+        continued.map((result) =>
+          h.ledger.completeUsage(h.projectId, {
+            transaction_id: result.transaction_id as string,
+            success: true,
+            finalized_tokens: { output_tokens: 2 },
+          }),
+        ),
+      )
+      const [fits, over] = await Promise.all([start(36), start(1)])
+      expect([fits?.continue, over?.reason]).toEqual([true, 'rate_limited'])
+    })
+
     it('counts only this user’s spend, not a deleted user’s under the same id or another user’s', async () => {
       h = await openHarness(factory, testConfig, '2026-01-31T12:00:10.000Z')
       const start = (userId: string, tokens: number) =>
