@@ -54,11 +54,12 @@ async function ledgerRun(
   concurrency: number,
   users: number,
   store: Store,
+  tier: 'empty' | 'rate-limited' = 'empty',
 ): Promise<Result> {
   const ledger = createLedger({ store })
-  const { id } = await ledger.createProject({ config: testConfig })
+  const { id } = await ledger.createProject({ config })
   for (let user = 0; user < users; user++) {
-    await ledger.createUser(id, { user_id: `u${user}`, tier_id: 'empty' })
+    await ledger.createUser(id, { user_id: `u${user}`, tier_id: tier })
     await ledger.grantCredits(id, { user_id: `u${user}`, credits: 1_000_000_000 })
   }
   let next = 0
@@ -84,6 +85,15 @@ async function ledgerRun(
   if (!report.ok) throw new Error(`verify failed after ${name}`)
   await store.close()
   return result
+}
+
+/** The contract tests' config, and a tier with a rate limit no run reaches (the window's sum is still counted on every start). */
+const config = {
+  ...testConfig,
+  tiers: {
+    ...testConfig.tiers,
+    'rate-limited': { credits: 0, rate_limit: { credits: 1_000_000_000, per: 'minute' as const } },
+  },
 }
 
 const sqlite = (name: string) => createSqliteStore({ path: join(folder, `${name}.db`) })
@@ -135,6 +145,13 @@ table([
   await ledgerRun('ledger start+complete, 1 in flight', 1, 1, sqlite('one')),
   await ledgerRun('ledger start+complete, 64 in flight, one user', 64, 1, sqlite('hot')),
   await ledgerRun('ledger start+complete, 64 in flight, 64 users', 64, 64, sqlite('many')),
+  await ledgerRun(
+    'ledger start+complete, 64 in flight, 64 users, a rate-limited tier',
+    64,
+    64,
+    sqlite('limited'),
+    'rate-limited',
+  ),
 ])
 rmSync(folder, { recursive: true, force: true })
 
@@ -152,6 +169,13 @@ try {
     await ledgerRun('ledger start+complete, 8 in flight, one user', 8, 1, postgres().store),
     await ledgerRun('ledger start+complete, 64 in flight, one user', 64, 1, postgres().store),
     await ledgerRun('ledger start+complete, 64 in flight, 64 users', 64, 64, postgres().store),
+    await ledgerRun(
+      'ledger start+complete, 64 in flight, 64 users, a rate-limited tier',
+      64,
+      64,
+      postgres().store,
+      'rate-limited',
+    ),
   ])
 } catch (error) {
   console.log(`(PostgreSQL at ${url} is not reachable: ${(error as Error).message}; skipped)`)
