@@ -149,6 +149,29 @@ describe('SQLite store', () => {
     expect((await ledger.verify(projectId)).ok).toBe(true)
   })
 
+  it('a key used before, in a batch that took keys as new, is replayed and the batch applied once', async () => {
+    await ledger.createUser(projectId, { user_id: 'bob' })
+    const start = (key?: string) =>
+      ledger.startUsage(
+        projectId,
+        { user_id: 'bob', model: 'unit', provisional_tokens: { input_tokens: 1 } },
+        key === undefined ? {} : { idempotencyKey: key },
+      )
+    const first = await start('k1')
+    const before = store.stats()
+    // One batch: the used key fails its insert at the commit; the batch runs again reading keys.
+    const [again, ...others] = await Promise.all([start('k1'), start(), start('k2'), start()])
+    expect(again).toEqual(first)
+    expect(others.every((result) => result.continue)).toBe(true)
+    expect(store.stats().retries - before.retries).toBe(1)
+    expect(await ledger.getBalance(projectId, 'bob')).toEqual({
+      user_id: 'bob',
+      balance: 96,
+      held: 4,
+    })
+    expect((await ledger.verify(projectId)).ok).toBe(true)
+  })
+
   it('a failing operation in a batch does not undo the others', async () => {
     const results = await Promise.allSettled([
       ledger.grantCredits(projectId, { user_id: 'ann', credits: 1 }),
