@@ -44,7 +44,8 @@ export async function commitBatch<W>(
     begin: string
     retryable: (error: unknown) => boolean
     maxAttempts: number
-    backoffMs: (attempt: number) => number
+    /** How long to wait before the next attempt, after `error` failed this one. */
+    backoffMs: (attempt: number, error: unknown) => number
     stats: StoreStats
   },
 ): Promise<void> {
@@ -80,7 +81,7 @@ export async function commitBatch<W>(
       connection.release()
       if (options.retryable(error) && attempt < options.maxAttempts) {
         options.stats.retries++
-        await new Promise((resolve) => setTimeout(resolve, options.backoffMs(attempt)))
+        await new Promise((resolve) => setTimeout(resolve, options.backoffMs(attempt, error)))
         continue
       }
       if (!alone) {

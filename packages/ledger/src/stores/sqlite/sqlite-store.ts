@@ -184,7 +184,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         begin: 'BEGIN IMMEDIATE',
         retryable: (error) => isBusy(error) || isKeyUsed(error),
         maxAttempts: 20,
-        backoffMs: (attempt) => 5 + Math.random() * 20 * attempt,
+        // A used key needs no wait, only its read; another process's lock does.
+        backoffMs: (attempt, error) => (isKeyUsed(error) ? 0 : 5 + Math.random() * 20 * attempt),
         stats,
       },
     )
