@@ -6,9 +6,10 @@ import type { SqlValue } from '../sql-statements.ts'
  * The writes of a SQLite batch whose results nobody reads, held back until the next statement
  * that reads or the COMMIT, then written as few statements (`mergeWrites`): a batch's journal
  * entries, transactions and idempotency keys as multi-row inserts, a user's and a bucket's
- * updates once however many units of the batch changed them. Each statement costs SQLite its
- * setup (cursors on the table and each index) whatever rows it writes, so the same rows cost less
- * (a batch of 64 starts for one user writes its user and bucket rows once instead of 64 times).
+ * updates once however many units of the batch changed them (a batch of 64 starts for one user
+ * writes its user and bucket rows once instead of 64 times). The inserts gain little: a
+ * multi-row insert may fail halfway, so SQLite keeps a statement journal for it, which costs
+ * about what the statements saved (docs/benchmarks.md, session 9).
  *
  * It also says whether the current job's writes reached the database: until they did, a job that
  * fails is undone by dropping them (`discard`); after, only a rollback of the batch undoes them.

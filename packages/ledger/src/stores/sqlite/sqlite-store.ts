@@ -93,11 +93,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   // rollback, or once it holds many rows, it forgets them all.
   // A key used before is rare (a client's retry): a batch's first attempt does not read keys, so
   // that nothing it reads sends the writes waiting, and its units' writes are merged.
-  let attempt = 1
+  let batchAttempt = 1
   const writer = createSqlWriter(executor, {
     lockUserSuffix: '',
     serialized: true,
-    assumeNewKeys: () => attempt === 1,
+    assumeNewKeys: () => batchAttempt === 1,
   })
   const dataVersion = db.prepare('PRAGMA data_version')
   let seenVersion: unknown
@@ -166,8 +166,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   function runBatch(batch: Array<Extract<Job, { kind: 'write' }>>): Promise<void> {
     return commitBatch(
       batch,
-      async (next) => {
-        attempt = next
+      async (attempt) => {
+        batchAttempt = attempt
         // SQLite's write lock, taken by BEGIN IMMEDIATE, already excludes every other writer. A
         // unit that fails before its writes reached the database is dropped alone; one whose
         // writes did undoes the batch.
