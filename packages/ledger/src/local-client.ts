@@ -15,6 +15,7 @@ import {
   userIdOf,
 } from 'credly/internal'
 import type { Clock } from './clock.ts'
+import { preloadCatalog } from './engine/catalog.ts'
 import { createLedger, type Ledger } from './engine/ledger.ts'
 import type { VerifyReport } from './engine/verify.ts'
 import { createStore } from './open-store.ts'
@@ -78,6 +79,7 @@ export function createLocalClient(options: LocalClientOptions): LocalClient {
     schema: options.schema,
   })
   const ledger = createLedger({ store, clock: options.clock })
+  preloadCatalog(config.pricing)
 
   // The project is created or updated once, before the first call goes through.
   let ready: Promise<void> | undefined

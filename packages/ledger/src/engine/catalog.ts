@@ -32,6 +32,15 @@ function loadCatalog(): Promise<{ prices: GenaiPrices; name: string }> {
   return loaded
 }
 
+/**
+ * Starts loading the catalog when a project prices from it, so that the project's first metered
+ * call does not import it inside its write (about a quarter of a second, during which the other
+ * operations of that batch wait too). A failed load is reported where the catalog is used.
+ */
+export function preloadCatalog(pricing: Pricing | undefined): void {
+  if (pricing?.catalog) loadCatalog().catch(() => undefined)
+}
+
 /** The installed catalog's version, from its package.json (which its exports do not list). */
 function catalogVersion(): string {
   try {

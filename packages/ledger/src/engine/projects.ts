@@ -1,6 +1,7 @@
 import { CredlyApiError, parseOrThrow, projectConfigSchema } from 'credly/internal'
 import { newId } from '../ids.ts'
 import type { ProjectRow } from '../stores/store.ts'
+import { preloadCatalog } from './catalog.ts'
 import type { Ledger } from './ledger.ts'
 import { toProject, type Units } from './units.ts'
 import { verifyProject } from './verify.ts'
@@ -13,16 +14,21 @@ export function projectOperations(
   'createProject' | 'getProject' | 'updateProjectConfig' | 'listProjects' | 'verify'
 > {
   const { store, clock, loadProject } = units
+  /** A project as the API shows it; whoever asks for one is about to use it: its catalog loads. */
+  const shown = (row: ProjectRow) => {
+    preloadCatalog(row.config.pricing)
+    return toProject(row)
+  }
   return {
     async createProject(input) {
       const config = parseOrThrow(projectConfigSchema, input.config, 'project config')
       const row: ProjectRow = { id: input.id ?? newId('project'), config, created_at: clock.now() }
       await store.write((tx) => tx.insertProject(row))
-      return toProject(row)
+      return shown(row)
     },
 
     async getProject(projectId) {
-      return toProject(await store.read((tx) => loadProject(tx, projectId)))
+      return shown(await store.read((tx) => loadProject(tx, projectId)))
     },
 
     async updateProjectConfig(projectId, input) {
@@ -30,12 +36,12 @@ export function projectOperations(
       return store.write(async (tx) => {
         const project = await loadProject(tx, projectId)
         await tx.updateProjectConfig(projectId, config)
-        return toProject({ ...project, config })
+        return shown({ ...project, config })
       })
     },
 
     async listProjects() {
-      return (await store.read((tx) => tx.listProjects())).map(toProject)
+      return (await store.read((tx) => tx.listProjects())).map(shown)
     },
 
     async verify(projectId) {
