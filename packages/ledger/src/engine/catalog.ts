@@ -12,8 +12,8 @@ import { outOfRange } from '../money.ts'
 
 /*
  * The price catalog: `@pydantic/genai-prices`, bundled data, no network. Why this package and not
- * another is in docs/pricing.md. It is loaded on first use, so projects without the catalog
- * never pay for its 800 KB.
+ * another is in docs/pricing.md. It is loaded only for a project that prices from it
+ * (`preloadCatalog`), so projects without the catalog never pay for its 800 KB.
  */
 
 type GenaiPrices = typeof import('@pydantic/genai-prices')
