@@ -172,5 +172,78 @@ export function propertiesSuite(factory: StoreFactory, options: { runs?: number 
         { numRuns: options.runs ?? 40 },
       )
     }, 120_000)
+
+    it('decides every start of a rate-limited user from what its window holds', async () => {
+      // Starts, completes above or below the reservation, expiries and the clock, on one user of
+      // the `limited` tier (50 credits a minute), in amounts that often fit: each start's
+      // decision must agree with the window's transactions as listed afterwards.
+      const step = fc.oneof(
+        fc.record({ op: fc.constant('start' as const), credits: fc.integer({ min: 0, max: 30 }) }),
+        fc.record({
+          op: fc.constant('complete' as const),
+          pick: fc.nat(),
+          credits: fc.integer({ min: 0, max: 40 }),
+        }),
+        fc.record({ op: fc.constant('advance' as const), ms: fc.integer({ min: 1, max: 90_000 }) }),
+        fc.record({ op: fc.constant('sweep' as const) }),
+      )
+      await fc.assert(
+        fc.asyncProperty(fc.array(step, { minLength: 5, maxLength: 40 }), async (steps) => {
+          const h = await openHarness(factory, undefined, '2026-01-31T12:00:00.000Z')
+          try {
+            await h.ledger.createUser(h.projectId, { user_id: 'r', tier_id: 'limited' })
+            // Credits enough that only the rate limit refuses.
+            await h.ledger.grantCredits(h.projectId, { user_id: 'r', credits: 1_000_000 })
+            const pending: string[] = []
+            /** Credits counted in the current minute: reserved while pending, else used. */
+            const windowSpend = async () => {
+              const since = Math.floor(h.clock.now() / 60_000) * 60_000
+              const { data } = await h.ledger.listTransactions(h.projectId, {
+                user_id: 'r',
+                created_after: new Date(since).toISOString(),
+                limit: 100,
+              })
+              return data.reduce(
+                (sum, call) =>
+                  sum + (call.status === 'pending' ? call.credits_reserved : call.credits_used),
+                0,
+              )
+            }
+            for (const next of steps) {
+              if (next.op === 'start') {
+                const start = await h.ledger.startUsage(h.projectId, {
+                  user_id: 'r',
+                  model: 'unit',
+                  provisional_tokens: { input_tokens: next.credits },
+                })
+                // What the window held when the start decided (what it settled first included).
+                const spent = (await windowSpend()) - (start.continue ? next.credits : 0)
+                const over = spent + next.credits > 50 || (next.credits === 0 && spent >= 50)
+                expect(start.continue ? 'continued' : start.reason).toBe(
+                  over ? 'rate_limited' : 'continued',
+                )
+                if (start.continue) pending.push(start.transaction_id as string)
+              } else if (next.op === 'complete') {
+                if (pending.length === 0) continue
+                const [id] = pending.splice(next.pick % pending.length, 1) as [string]
+                await h.ledger
+                  .completeUsage(h.projectId, {
+                    transaction_id: id,
+                    success: true,
+                    finalized_tokens: { input_tokens: next.credits },
+                  })
+                  // An expired reservation is settled already.
+                  .catch(() => undefined)
+              } else if (next.op === 'advance') h.clock.advance(next.ms)
+              else await h.ledger.sweep()
+            }
+            expect((await h.ledger.verify(h.projectId)).differences).toEqual([])
+          } finally {
+            await h.close()
+          }
+        }),
+        { numRuns: options.runs ?? 40 },
+      )
+    }, 120_000)
   })
 }
