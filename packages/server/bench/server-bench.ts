@@ -5,7 +5,8 @@
  * server's, not the load generator's. A metered call is a start and then its complete, two
  * requests. Scenarios, each for a fixed time: 64 users and one hot user as fast as the server
  * answers (32 connections), then a fixed 1,000 requests/s for the latency: starts sent evenly
- * spaced (paced-load.ts), a start's p50 and p99 counted from when it was due. On a SQLite file
+ * spaced (paced-load.ts), a start's p50 and p99 counted from when it was due; then 64 users on a
+ * tier with a rate limit (each start counts the user's window). On a SQLite file
  * (durable, the default `synchronous`) and on PostgreSQL (a new database; then 64 users at 8 and
  * at 64 connections, and two instances on it, the users split between them), with `verify()`
  * clean after each.
@@ -33,9 +34,17 @@ const postgresUrl =
   process.env.CREDLY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const config = {
   models: { 'gpt-4o': { input: 2.5, output: 10 } },
-  tiers: { free: { credits: 1_000_000_000 } },
+  tiers: {
+    free: { credits: 1_000_000_000 },
+    // A rate limit no run reaches: each start still counts the user's window.
+    limited: {
+      credits: 1_000_000_000,
+      rate_limit: { credits: 1_000_000_000, per: 'minute' as const },
+    },
+  },
 }
 const manyUsers = Array.from({ length: 64 }, (_, index) => `user-${index}`)
+const limitedUsers = manyUsers.map((user) => `limited-${user}`)
 
 /** A server process from the TypeScript sources. */
 const startProcess = (args: string[]) =>
@@ -134,12 +143,21 @@ async function credlyServe(label: string, database: string, postgres = false): P
   const ledger = createLedger({ store })
   const project = await createProjectWithKeys(ledger, config)
   for (const user of manyUsers) await ledger.createUser(project.project_id, { user_id: user })
+  for (const user of limitedUsers)
+    await ledger.createUser(project.project_id, { user_id: user, tier_id: 'limited' })
   await store.close()
   const serveArgs = [here('../src/cli/run.ts'), 'serve', '--database', database, '--port', '0']
   const server = await startProcess(serveArgs)
   let rows: Row[]
   try {
     rows = await scenarios(label, server.url, project.metering_key)
+    // Compared with the echo's 64 users, and with the same users without a limit (printed below).
+    const limited = await scenario(label, '64 users on a rate-limited tier', {
+      url: server.url,
+      key: project.metering_key,
+      users: limitedUsers,
+    })
+    rows.push({ ...limited, scenario: '64 users' })
     if (postgres) {
       for (const count of [8, 64])
         rows.push(
@@ -254,6 +272,15 @@ for (const { name, scenario, result } of rows) {
   console.log(
     `| ${name} | ${Math.round(result.requestsPerSecond)} | ${ratio((r) => r.requestsPerSecond)} | ${shown(result).p50} | ${shown(result).p99} | ${ratio((r) => shown(r).p99)} |`,
   )
+}
+for (const label of ['credly serve on a SQLite file', 'credly serve on PostgreSQL']) {
+  const [plain, limited] = ['64 users', '64 users on a rate-limited tier'].map((name) =>
+    rows.find((row) => row.name === `${label}, ${name}`),
+  )
+  if (plain && limited)
+    console.log(
+      `\n${label}, 64 users on a rate-limited tier: ${(limited.result.requestsPerSecond / plain.result.requestsPerSecond).toFixed(2)}x the same without a limit.`,
+    )
 }
 const hotUser = rows.find((row) => row.name === 'credly serve on PostgreSQL, one hot user')
 if (bare && oneInstance && hotUser) {
