@@ -87,7 +87,10 @@ async function ledgerRun(
   return result
 }
 
-/** The contract tests' config, and a tier with a rate limit no run reaches (the window's sum is still counted on every start). */
+/**
+ * The contract tests' config, and a tier with a rate limit no run reaches (each start still
+ * counts the user's window).
+ */
 const config = {
   ...testConfig,
   tiers: {

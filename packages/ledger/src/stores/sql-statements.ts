@@ -43,7 +43,8 @@ export type SqlExecutor = {
   run(sql: string, params: SqlValue[]): Promise<number>
   /**
    * A write whose result nobody reads, which the executor may send later, with the next
-   * statement (PostgreSQL sends a unit's writes in one round trip). Without it, `run`.
+   * statement that reads or the COMMIT, merged with the others (`mergeWrites`: one round trip on
+   * PostgreSQL, few statements on both). Without it, `run`.
    */
   defer?(sql: string, params: SqlValue[]): void
   /**

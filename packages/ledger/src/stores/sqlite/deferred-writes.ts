@@ -1,5 +1,5 @@
 import type { StatementSync } from 'node:sqlite'
-import { type Merged, mergeWrites, type Waiting } from '../merge-writes.ts'
+import { byColumns, type Merged, mergeWrites, type Waiting } from '../merge-writes.ts'
 import type { SqlValue } from '../sql-statements.ts'
 
 /**
@@ -101,12 +101,13 @@ export function sqliteStatements(item: Merged): Array<[sql: string, params: SqlV
       return statements
     }
     case 'update':
-      return [...item.rows].map(([key, row]) => {
-        const columns = [...row.keys()].sort()
-        return [
-          `UPDATE ${item.table} SET ${columns.map((column) => `${column} = ?`).join(', ')} WHERE ${item.key} = ?`,
+      // One statement a row; its text once for the rows that set the same columns.
+      return byColumns(item.rows).flatMap(([columns, rows]) => {
+        const sql = `UPDATE ${item.table} SET ${columns.map((column) => `${column} = ?`).join(', ')} WHERE ${item.key} = ?`
+        return rows.map(([key, row]): [string, SqlValue[]] => [
+          sql,
           [...columns.map((column) => row.get(column) as SqlValue), key],
-        ]
+        ])
       })
   }
 }
