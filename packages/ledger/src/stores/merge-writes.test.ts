@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { type Merged, mergeWrites, type Waiting } from './merge-writes.ts'
-import { postgresText } from './postgres/round-trip-saver.ts'
+import { postgresStatements } from './postgres/round-trip-saver.ts'
 import type { SqlValue } from './sql-statements.ts'
 import { sqliteStatements } from './sqlite/deferred-writes.ts'
 
@@ -16,10 +16,10 @@ const types = new Map([
   ['users.next_event_at', 'bigint'],
   ['buckets.remaining', 'bigint'],
 ])
-/** As PostgreSQL's store sends them: one text each, the values inlined. */
+/** PostgreSQL's store's statements, each with its values inlined to read it. */
 const postgres = (merged: Merged[]) =>
-  merged.map((item) =>
-    item.kind === 'statement' ? inline(item.sql, item.params) : postgresText(item, types, literal),
+  merged.flatMap((item) =>
+    postgresStatements(item, types).map(([sql, params]) => inline(sql, params)),
   )
 const journal = 'INSERT INTO journal (project_id, amount)\n  VALUES (?, ?), (?, ?)'
 const transactions = 'INSERT INTO transactions (id, status)\n  VALUES (?, ?)'
@@ -39,7 +39,9 @@ describe('mergeWrites', () => {
     expect(postgres(mergeWrites(inserts, typed))).toEqual([
       'BEGIN',
       "INSERT INTO journal (project_id, amount)\n  VALUES ('p', '1'), ('p', '2'), ('p', '3'), ('p', 'VALUES (x)')",
-      "INSERT INTO transactions (id, status)\n  VALUES ('t1', 'pending'), ('t2', 'pending')",
+      // Two rows: two inserts of one (64, 16, 4 or 1 rows, few texts to prepare).
+      "INSERT INTO transactions (id, status)\n  VALUES ('t1', 'pending')",
+      "INSERT INTO transactions (id, status)\n  VALUES ('t2', 'pending')",
     ])
   })
 
@@ -65,8 +67,9 @@ describe('mergeWrites', () => {
     expect(postgres(merged)).toEqual([
       "INSERT INTO buckets (id, remaining)\n  VALUES ('b1', '5')",
       "UPDATE buckets SET remaining = '4' WHERE id = 'b1'",
-      "UPDATE users SET available = merged.available::bigint, held = merged.held::bigint FROM (VALUES ('u1', '9', '0'), ('u2', '20', '2')) AS merged(merged_key, available, held) WHERE users.ref = merged.merged_key;\n" +
-        "UPDATE users SET available = merged.available::bigint, held = merged.held::bigint, next_event_at = merged.next_event_at::bigint FROM (VALUES ('u3', '30', '3', NULL)) AS merged(merged_key, available, held, next_event_at) WHERE users.ref = merged.merged_key",
+      "UPDATE users SET available = '9', held = '0' WHERE ref = 'u1'",
+      "UPDATE users SET available = '20', held = '2' WHERE ref = 'u2'",
+      "UPDATE users SET available = '30', held = '3', next_event_at = NULL WHERE ref = 'u3'",
     ])
     // SQLite: one update a row, its columns in one order whatever order the updates set them in.
     expect(merged.flatMap(sqliteStatements).slice(2)).toEqual([
@@ -77,6 +80,16 @@ describe('mergeWrites', () => {
         [30, 3, null, 'u3'],
       ],
     ])
+  })
+
+  it('gives PostgreSQL an update of more than four rows as one, each value cast', () => {
+    const rows = Array.from({ length: 5 }, (_, index) => write(userUpdate, index, 0, `u${index}`))
+    const values = rows.map((_, index) => `('u${index}'::text, '${index}'::bigint, '0'::bigint)`)
+    expect(postgres(mergeWrites(rows, typed))).toEqual([
+      `UPDATE users SET available = merged.available, held = merged.held FROM (VALUES ${values.join(', ')}) AS merged(merged_key, available, held) WHERE users.ref = merged.merged_key`,
+    ])
+    // Four: one row at a time.
+    expect(postgres(mergeWrites(rows.slice(0, 4), typed))).toHaveLength(4)
   })
 
   it('gives SQLite a merged insert as inserts of 64, 16, 4 and 1 rows, few texts to prepare', () => {

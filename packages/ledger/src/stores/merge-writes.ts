@@ -136,3 +136,50 @@ export function byColumns(
   }
   return [...groups].map(([columns, group]) => [columns.split(','), group])
 }
+
+/**
+ * Row counts a merged write is split into, largest first: few distinct texts per table to
+ * prepare (and keep), few statements per batch.
+ */
+const CHUNKS = [64, 16, 4, 1]
+
+/** `rows` rows as chunks of `CHUNKS` sizes, largest first: each chunk's size and first row. */
+function chunks(rows: number): Array<[size: number, from: number]> {
+  const out: Array<[number, number]> = []
+  let done = 0
+  for (const size of CHUNKS) for (; rows - done >= size; done += size) out.push([size, done])
+  return out
+}
+
+const insertTexts = new Map<string, Map<number, string>>()
+/** The text of an insert of `size` rows (`into`, then `width` values a row), remembered. */
+function insertText(into: string, width: number, size: number): string {
+  let texts = insertTexts.get(into)
+  if (!texts) {
+    texts = new Map()
+    // Our inserts are few; keep the map bounded anyway.
+    if (insertTexts.size < 100) insertTexts.set(into, texts)
+  }
+  let text = texts.get(size)
+  if (text === undefined) {
+    const row = `(${Array(width).fill('?').join(', ')})`
+    text = into + Array(size).fill(row).join(', ')
+    texts.set(size, text)
+  }
+  return text
+}
+
+/** A merged insert as inserts of `CHUNKS` rows, with bound values. */
+export function insertStatements(
+  item: Extract<Merged, { kind: 'insert' }>,
+): Array<[sql: string, params: SqlValue[]]> {
+  return chunks(item.params.length / item.width).map(([size, from]) => [
+    insertText(item.into, item.width, size),
+    item.params.slice(from * item.width, (from + size) * item.width),
+  ])
+}
+
+/** The plain update of one row of a merged update: its `columns`, by its `key`. */
+export function rowUpdateText(table: string, key: string, columns: string[]): string {
+  return `UPDATE ${table} SET ${columns.map((column) => `${column} = ?`).join(', ')} WHERE ${key} = ?`
+}

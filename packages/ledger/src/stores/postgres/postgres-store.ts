@@ -17,7 +17,7 @@ import type {
 } from '../store.ts'
 import { KeepPauses } from './keep-pauses.ts'
 import { checkSchemaName } from './lazy-postgres-store.ts'
-import { numbered, roundTripSaver } from './round-trip-saver.ts'
+import { INDETERMINATE_TYPE, numbered, roundTripSaver } from './round-trip-saver.ts'
 import { migrations } from './schema.ts'
 
 /** Options of `createPostgresStore`. */
@@ -45,9 +45,10 @@ type WriteJob = BatchJob<StoreWriter> & { user: UnitUser | undefined }
  * SQL states worth running a unit again for: serialization failures and deadlocks, a lock
  * not available, a unique violation, which here only ever means another instance won a
  * race for the same idempotency key or row (the retry then finds and replays it), and rows kept
- * from an earlier transaction found changed (the retry reads them).
+ * from an earlier transaction found changed (the retry reads them), a statement that could not be
+ * prepared (the retry sends it inlined).
  */
-const RETRYABLE = new Set(['40001', '40P01', '55P03', '23505', ROWS_CHANGED])
+const RETRYABLE = new Set(['40001', '40P01', '55P03', '23505', ROWS_CHANGED, INDETERMINATE_TYPE])
 const MAX_ATTEMPTS = 12
 
 /**

@@ -1,15 +1,49 @@
 import pg from 'pg'
-import { byColumns, type Merged, mergeWrites, type Waiting } from '../merge-writes.ts'
+import {
+  byColumns,
+  insertStatements,
+  type Merged,
+  mergeWrites,
+  rowUpdateText,
+  type Waiting,
+} from '../merge-writes.ts'
 import type { SqlExecutor, SqlRow, SqlValue } from '../sql-statements.ts'
 
+/** What a connection has prepared (`PREPARE`), by name. */
+type Prepared = {
+  names: Set<string>
+  /**
+   * The `PREPARE`s of a query that failed, in order, and whether PostgreSQL could not tell a
+   * value's type: which of them ran is read with the ROLLBACK.
+   */
+  unsure?: { head: Array<{ name: string; sql: string }>; indeterminate: boolean }
+}
+const preparedOn = new WeakMap<pg.PoolClient, Prepared>()
+
 /**
- * A write transaction's connection that sends as few round trips and statements as it can: BEGIN
- * and the writes whose results nobody reads wait, and go in one simple-protocol query with the
- * next statement that needs an answer, or with the COMMIT, merged one statement per table
- * (`mergeWrites`). A batch is then two round trips, the locks and reads and then the writes and
- * COMMIT, or one when its rows are kept (`before` puts their check ahead of the writes). What
- * waited goes with its values inlined as quoted literals (as the driver's `escapeLiteral` quotes
- * them); a quoted literal takes its column's type, as a bound parameter does.
+ * The name each template is prepared under on every connection, or null for a template that
+ * cannot be: one that is not a query, or whose values' types PostgreSQL cannot tell (SQLSTATE
+ * 42P18; its batch is run again, with the template inlined: our statements all prepare, but
+ * a new one that does not must cost one retry, not a failed call).
+ */
+const statementNames = new Map<string, string | null>()
+const MAX_PREPARED = 2000
+const PREPARABLE = /^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b/i
+
+/**
+ * A write transaction's connection that sends as few round trips and statements as it can, and
+ * has PostgreSQL parse and plan each statement once per connection. BEGIN and the writes whose
+ * results nobody reads wait, and go in one simple-protocol query with the next statement that
+ * needs an answer, or with the COMMIT, merged (`mergeWrites`: inserts of many rows, updates of
+ * many rows at once). A batch is then two round trips, the locks and reads and then the writes and
+ * COMMIT, or one when its rows are kept (`before` puts their check ahead of the writes). Each
+ * statement goes as `EXECUTE name(values)` of a statement the connection prepared the first time
+ * it sent the template (a round trip then, once per template and connection): parsing, analysing
+ * and planning every statement of every batch again was a third of PostgreSQL's time
+ * (docs/benchmarks.md). A merged update of more than a few rows is planned each time instead
+ * (`postgresStatements`).
+ * Values are inlined as quoted literals (as the driver's `escapeLiteral` quotes them); a quoted
+ * literal takes its parameter's type, as a bound parameter does.
  */
 export function roundTripSaver(client: pg.PoolClient, columnTypes: ReadonlyMap<string, string>) {
   let waiting: Waiting[] = []
@@ -18,32 +52,20 @@ export function roundTripSaver(client: pg.PoolClient, columnTypes: ReadonlyMap<s
   let markedSent = false
   /** What goes before anything else sent next (the writer's check of rows it kept). */
   let first: () => [string, SqlValue[]] | undefined = () => undefined
+  let prepared = preparedOn.get(client)
+  if (!prepared) {
+    prepared = { names: new Set() }
+    preparedOn.set(client, prepared)
+  }
+  const { names } = prepared
+  /** Statements to prepare before the next query. */
+  let preparing: Array<{ name: string; sql: string }> = []
   /** Queues `first`'s statement after a BEGIN not sent yet, ahead of the writes waiting. */
   const queueFirst = () => {
     const statement = first()
     if (statement === undefined) return
     const at = /^BEGIN/.test(waiting[0]?.sql ?? '') ? 1 : 0
     waiting.splice(at, 0, { sql: statement[0], params: statement[1] })
-  }
-  /** Takes what waits, to send now. */
-  const take = () => {
-    queueFirst()
-    if (waiting.length > mark) markedSent = true
-    mark = 0
-    const taken = waiting
-    waiting = []
-    return mergeWrites(taken, (table, column) => columnTypes.has(`${table}.${column}`)).map(
-      (item) =>
-        item.kind === 'statement'
-          ? inline(item.sql, item.params)
-          : postgresText(item, columnTypes, literal),
-    )
-  }
-  /** Sends what waits, then `statements`; resolves to their results. */
-  const send = async (...statements: string[]): Promise<pg.QueryResult[]> => {
-    const sql = [...take(), ...statements].join(';\n')
-    const results = (await client.query(sql)) as pg.QueryResult | pg.QueryResult[]
-    return (Array.isArray(results) ? results : [results]).slice(-statements.length)
   }
   const literal = (value: SqlValue | undefined) => {
     if (value === null || value === undefined) return 'NULL'
@@ -59,11 +81,70 @@ export function roundTripSaver(client: pg.PoolClient, columnTypes: ReadonlyMap<s
       out += literal(params[index - 1]) + (parts[index] as string)
     return out
   }
+  /** A statement as the text that runs it: `EXECUTE` of its prepared statement, or inlined. */
+  const text = (sql: string, params: SqlValue[]): string => {
+    let name = statementNames.get(sql)
+    if (name === undefined) {
+      name =
+        PREPARABLE.test(sql) && statementNames.size < MAX_PREPARED
+          ? `credly_${statementNames.size}`
+          : null
+      statementNames.set(sql, name)
+    }
+    if (name === null) return inline(sql, params)
+    if (!names.has(name)) {
+      names.add(name)
+      preparing.push({ name, sql })
+    }
+    let out = `EXECUTE ${name}`
+    for (let index = 0; index < params.length; index++)
+      out += `${index === 0 ? '(' : ', '}${literal(params[index])}`
+    return params.length === 0 ? out : `${out})`
+  }
+  /**
+   * Sends `statements` (texts), after the `PREPARE`s they need, in a query of their own: a
+   * statement prepared in a query of many keeps that whole query's text as its source.
+   */
+  const run = async (statements: string[]): Promise<pg.QueryResult[]> => {
+    if (preparing.length > 0) {
+      const head = preparing
+      preparing = []
+      try {
+        await client.query(
+          head.map(({ name, sql }) => `PREPARE ${name} AS ${numbered(sql)}`).join(';\n'),
+        )
+      } catch (error) {
+        ;(prepared as Prepared).unsure = {
+          head,
+          indeterminate: (error as { code?: string }).code === INDETERMINATE_TYPE,
+        }
+        throw error
+      }
+    }
+    const results = (await client.query(statements.join(';\n'))) as
+      | pg.QueryResult
+      | pg.QueryResult[]
+    return Array.isArray(results) ? results : [results]
+  }
+  /** What waits, as texts to send now. */
+  const take = (): string[] => {
+    queueFirst()
+    if (waiting.length > mark) markedSent = true
+    mark = 0
+    const taken = waiting
+    waiting = []
+    const out: string[] = []
+    for (const item of mergeWrites(taken, (table, column) => columnTypes.has(`${table}.${column}`)))
+      for (const [sql, params, prepare] of postgresStatements(item, columnTypes))
+        out.push(prepare ? text(sql, params) : inline(sql, params))
+    return out
+  }
+  /** Sends what waits, then `statements`; resolves to the results of `statements`. */
+  const send = async (...statements: string[]): Promise<pg.QueryResult[]> =>
+    (await run([...take(), ...statements])).slice(-statements.length)
   const query = async (sql: string, params: SqlValue[]) => {
     queueFirst()
-    return waiting.length === 0
-      ? await client.query(numbered(sql), params)
-      : ((await send(inline(sql, params))).at(-1) as pg.QueryResult)
+    return (await send(text(sql, params))).at(-1) as pg.QueryResult
   }
   const executor: SqlExecutor = {
     all: async (sql, params) => (await query(sql, params)).rows as SqlRow[],
@@ -71,23 +152,31 @@ export function roundTripSaver(client: pg.PoolClient, columnTypes: ReadonlyMap<s
     defer: (sql, params) => {
       waiting.push({ sql, params })
     },
-    batch: async (statements) => {
-      const sql = [
-        ...take(),
-        ...statements.map(([statement, params]) => inline(statement, params)),
-      ].join(';\n')
-      const results = (await client.query(sql)) as pg.QueryResult | pg.QueryResult[]
-      const all = Array.isArray(results) ? results : [results]
-      // The answers of `statements` are the last ones (what waited may be several statements).
-      return all.slice(all.length - statements.length).map((result) => result.rows as SqlRow[])
-    },
+    batch: async (statements) =>
+      (await send(...statements.map(([statement, params]) => text(statement, params)))).map(
+        (result) => result.rows as SqlRow[],
+      ),
   }
   return {
     executor,
     exec: async (sql: string): Promise<void> => {
       if (/^ROLLBACK/i.test(sql)) {
         waiting = []
-        await client.query(sql)
+        preparing = []
+        const { unsure } = prepared as Prepared
+        if (!unsure) {
+          await client.query(sql)
+          return
+        }
+        const [, current] = (await client.query(
+          `${sql}; SELECT name FROM pg_prepared_statements`,
+        )) as unknown as pg.QueryResult[]
+        names.clear()
+        for (const row of current?.rows ?? []) names.add(row.name as string)
+        ;(prepared as Prepared).unsure = undefined
+        // The PREPAREs ran in order up to the one that failed: the first not prepared now.
+        const failed = unsure.head.find(({ name }) => !names.has(name))
+        if (unsure.indeterminate && failed) statementNames.set(failed.sql, null)
       } else if (/^BEGIN/i.test(sql)) {
         waiting.push({ sql, params: [] })
       } else {
@@ -116,43 +205,66 @@ export function roundTripSaver(client: pg.PoolClient, columnTypes: ReadonlyMap<s
   }
 }
 
+/** SQLSTATE indeterminate_datatype: a `PREPARE` could not tell a value's type. */
+export const INDETERMINATE_TYPE = '42P18'
+
 /**
- * A merged insert or update (`mergeWrites`) as PostgreSQL text, its values inlined: the rows of an
- * insert after its `INTO ... VALUES`; an update's rows, per set of columns, as one `UPDATE ...
- * FROM (VALUES ...)`, each value cast to its column's type (`columnTypes`, "table.column").
+ * A merged write as PostgreSQL statements with bound values, and whether to prepare each: an
+ * insert of many rows as inserts of 64, 16, 4 and 1 rows (few texts to prepare); an update of a
+ * few rows one row at a time (by primary key: a plan that never changes), of more as one `UPDATE
+ * ... FROM (VALUES ...)` per set of columns, each value cast to its column's type
+ * (`columnTypes`, "table.column"), planned each time: a generic plan of such a join, made while
+ * a table was small, kept scanning it whole once it had grown.
  */
-export function postgresText(
-  item: Exclude<Merged, { kind: 'statement' }>,
+export function postgresStatements(
+  item: Merged,
   columnTypes: ReadonlyMap<string, string>,
-  literal: (value: SqlValue) => string,
+): Array<[sql: string, params: SqlValue[], prepare: boolean]> {
+  if (item.kind === 'statement') return [[item.sql, item.params, true]]
+  if (item.kind === 'insert')
+    return insertStatements(item).map(([sql, params]) => [sql, params, true])
+  const { table, key } = item
+  return byColumns(item.rows).flatMap(([columns, rows]) => {
+    const values = (row: Map<string, SqlValue>) =>
+      columns.map((column) => row.get(column) as SqlValue)
+    if (rows.length <= MAX_ROW_UPDATES)
+      return rows.map(([keyValue, row]): [string, SqlValue[], boolean] => [
+        rowUpdateText(table, key, columns),
+        [...values(row), keyValue],
+        true,
+      ])
+    return [
+      [
+        rowsUpdateText(item, columns, rows.length, columnTypes),
+        rows.flatMap(([keyValue, row]) => [keyValue, ...values(row)]),
+        false,
+      ],
+    ]
+  })
+}
+
+/** The most rows of a table a batch updates one at a time. */
+const MAX_ROW_UPDATES = 4
+
+const rowsUpdateTexts = new Map<string, string>()
+/** The text of an update of `size` rows of `columns`, remembered. */
+function rowsUpdateText(
+  item: Extract<Merged, { kind: 'update' }>,
+  columns: string[],
+  size: number,
+  columnTypes: ReadonlyMap<string, string>,
 ): string {
-  if (item.kind === 'insert') {
-    const rows: string[] = []
-    for (let index = 0; index < item.params.length; index += item.width)
-      rows.push(
-        `(${item.params
-          .slice(index, index + item.width)
-          .map(literal)
-          .join(', ')})`,
-      )
-    return item.into + rows.join(', ')
+  const id = `${item.table}.${columns.join(',')}.${size}`
+  let text = rowsUpdateTexts.get(id)
+  if (text === undefined) {
+    const cast = (column: string) => `?::${columnTypes.get(`${item.table}.${column}`) ?? 'text'}`
+    const row = `(${[cast(item.key), ...columns.map(cast)].join(', ')})`
+    const set = columns.map((column) => `${column} = merged.${column}`).join(', ')
+    text = `UPDATE ${item.table} SET ${set} FROM (VALUES ${Array(size).fill(row).join(', ')}) AS merged(merged_key, ${columns.join(', ')}) WHERE ${item.table}.${item.key} = merged.merged_key`
+    // Our tables and their sets of columns are few; keep the map bounded anyway.
+    if (rowsUpdateTexts.size < 1000) rowsUpdateTexts.set(id, text)
   }
-  return byColumns(item.rows)
-    .map(([columns, rows]) => {
-      const values = rows
-        .map(
-          ([key, row]) =>
-            `(${[literal(key), ...columns.map((column) => literal(row.get(column) as SqlValue))].join(', ')})`,
-        )
-        .join(', ')
-      const set = columns
-        .map(
-          (column) => `${column} = merged.${column}::${columnTypes.get(`${item.table}.${column}`)}`,
-        )
-        .join(', ')
-      return `UPDATE ${item.table} SET ${set} FROM (VALUES ${values}) AS merged(merged_key, ${columns.join(', ')}) WHERE ${item.table}.${item.key} = merged.merged_key`
-    })
-    .join(';\n')
+  return text
 }
 
 /**

@@ -1,5 +1,12 @@
 import type { StatementSync } from 'node:sqlite'
-import { byColumns, type Merged, mergeWrites, type Waiting } from '../merge-writes.ts'
+import {
+  byColumns,
+  insertStatements,
+  type Merged,
+  mergeWrites,
+  rowUpdateText,
+  type Waiting,
+} from '../merge-writes.ts'
 import type { SqlValue } from '../sql-statements.ts'
 
 /**
@@ -63,47 +70,17 @@ export function deferredWrites(prepare: (sql: string) => StatementSync) {
   }
 }
 
-/**
- * Row counts of the inserts a merged insert is split into, largest first: few distinct
- * statements to prepare (and keep) per table, few statements per batch.
- */
-const CHUNKS = [64, 16, 4, 1]
-
-const insertTexts = new Map<string, string[]>()
-/** The text of an insert of `CHUNKS[chunk]` rows, remembered (it is the prepared statement's key). */
-function insertText(into: string, width: number, chunk: number): string {
-  let texts = insertTexts.get(into)
-  if (!texts) {
-    const row = `(${Array(width).fill('?').join(', ')})`
-    texts = CHUNKS.map((size) => into + Array(size).fill(row).join(', '))
-    // Our inserts are few; keep the map bounded anyway.
-    if (insertTexts.size < 100) insertTexts.set(into, texts)
-  }
-  return texts[chunk] as string
-}
-
-/** A merged write as SQLite statements with bound values. */
+/** A merged write as SQLite statements with bound values: an update one row at a time. */
 export function sqliteStatements(item: Merged): Array<[sql: string, params: SqlValue[]]> {
   switch (item.kind) {
     case 'statement':
       return [[item.sql, item.params]]
-    case 'insert': {
-      const statements: Array<[string, SqlValue[]]> = []
-      const rows = item.params.length / item.width
-      let done = 0
-      CHUNKS.forEach((size, index) => {
-        for (; rows - done >= size; done += size)
-          statements.push([
-            insertText(item.into, item.width, index),
-            item.params.slice(done * item.width, (done + size) * item.width),
-          ])
-      })
-      return statements
-    }
+    case 'insert':
+      return insertStatements(item)
     case 'update':
       // One statement a row; its text once for the rows that set the same columns.
       return byColumns(item.rows).flatMap(([columns, rows]) => {
-        const sql = `UPDATE ${item.table} SET ${columns.map((column) => `${column} = ?`).join(', ')} WHERE ${item.key} = ?`
+        const sql = rowUpdateText(item.table, item.key, columns)
         return rows.map(([key, row]): [string, SqlValue[]] => [
           sql,
           [...columns.map((column) => row.get(column) as SqlValue), key],

@@ -1,0 +1,87 @@
+import pg from 'pg'
+import { afterAll, describe, expect, it } from 'vitest'
+import { postgresAvailable, postgresUrl } from '../../testing/postgres.ts'
+import { INDETERMINATE_TYPE, roundTripSaver } from './round-trip-saver.ts'
+
+const available = await postgresAvailable()
+
+describe.runIf(available)('roundTripSaver on the real PostgreSQL', () => {
+  // One connection: what one saver prepared, the next one on it finds.
+  const pool = new pg.Pool({ connectionString: postgresUrl, max: 1 })
+  afterAll(() => pool.end())
+
+  /** Runs `work` in a transaction of its own saver on the pool's connection; commits. */
+  async function inTransaction<T>(
+    work: (saver: ReturnType<typeof roundTripSaver>) => Promise<T>,
+  ): Promise<T> {
+    const client = await pool.connect()
+    const saver = roundTripSaver(client, new Map())
+    try {
+      await saver.exec('BEGIN')
+      const result = await work(saver)
+      await saver.exec('COMMIT')
+      return result
+    } catch (error) {
+      await saver.exec('ROLLBACK')
+      throw error
+    } finally {
+      client.release()
+    }
+  }
+
+  /** `statements` run by the saver's `batch`, in one round trip. */
+  const batch = (
+    saver: ReturnType<typeof roundTripSaver>,
+    statements: Array<[string, Array<string | number | null>]>,
+  ) => {
+    if (!saver.executor.batch) throw new Error('the saver runs batches')
+    return saver.executor.batch(statements)
+  }
+
+  /** How many statements the connection has prepared. */
+  const prepared = async () => {
+    const { rows } = await pool.query('SELECT count(*)::int AS count FROM pg_prepared_statements')
+    return rows[0].count as number
+  }
+
+  it('prepares a statement once per connection, through a rollback, and answers each run', async () => {
+    const sum = 'SELECT ?::int + ?::int AS sum'
+    const before = await prepared()
+    expect(await inTransaction((saver) => saver.executor.all(sum, [1, 2]))).toEqual([{ sum: 3 }])
+    // A transaction rolled back after preparing it: the statement stays prepared, and is used.
+    await expect(
+      inTransaction(async (saver) => {
+        await saver.executor.all(sum, [3, 4])
+        throw new Error('undo')
+      }),
+    ).rejects.toThrow('undo')
+    expect(await inTransaction((saver) => saver.executor.all(sum, [5, 6]))).toEqual([{ sum: 11 }])
+    expect(await prepared()).toBe(before + 1)
+  })
+
+  it('sends a statement PostgreSQL cannot prepare inlined after one retryable failure, and knows what the failed query left prepared', async () => {
+    const missing = 'SELECT ? IS NULL AS missing'
+    const next = 'SELECT ?::int + 1 AS next'
+    const before = await prepared()
+    // The PREPARE of `missing` fails first in its query: `next`'s PREPARE never ran.
+    const failure = await inTransaction((saver) =>
+      batch(saver, [
+        [missing, [null]],
+        [next, [1]],
+      ]),
+    ).catch((error: unknown) => error)
+    expect(failure).toMatchObject({ code: INDETERMINATE_TYPE })
+    expect(await prepared()).toBe(before)
+    // Run again: `missing` inlined, `next` prepared now (taken as prepared already, its EXECUTE
+    // would fail: prepared statement does not exist).
+    expect(
+      await inTransaction((saver) =>
+        batch(saver, [
+          [missing, [null]],
+          [next, [41]],
+        ]),
+      ),
+    ).toEqual([[{ missing: true }], [{ next: 42 }]])
+    expect(await prepared()).toBe(before + 1)
+  })
+})
