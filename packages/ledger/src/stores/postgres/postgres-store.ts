@@ -93,6 +93,8 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   let ready: Promise<void> | undefined
   /** Filled once the schema is current; empty, no update is merged. */
   let columnTypes: ReadonlyMap<string, string> = new Map()
+  /** Whether the database prepares statements (`PREPARE`), known once the schema is current. */
+  let prepare = false
   /**
    * The users, buckets, transactions and projects the write transactions read and wrote, with
    * their versions, used by the next transactions without reading them again (see `KeptRows`).
@@ -121,7 +123,20 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     ready ??= migrate(connect, schema)
       .then(async () => {
         columnTypes = await readColumnTypes(connect)
-        if (!(await hasRowVersions(connect))) pauses.never()
+        // Rows with versions to check (`xmin`, `txid_current()`): without them, each write
+        // transaction reads its rows.
+        if (
+          !(await accepts(
+            connect,
+            'SELECT xmin::text, txid_current() FROM credly_migrations LIMIT 1',
+          ))
+        )
+          pauses.never()
+        // SQL's PREPARE and EXECUTE: without them, statements go with their values inlined.
+        prepare = await accepts(
+          connect,
+          'PREPARE credly_probe AS SELECT 1; DEALLOCATE credly_probe',
+        )
       })
       .catch((error: unknown) => {
         ready = undefined
@@ -150,7 +165,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
           if (paused.size > 0) kept.forgetUsers(paused)
         }
         const client = await connect()
-        const unit = roundTripSaver(client, columnTypes)
+        const unit = roundTripSaver(client, columnTypes, prepare)
         const writer = createSqlWriter(unit.executor, {
           lockUserSuffix: ' FOR UPDATE',
           lockAhead: batch.length > 1 ? lockAhead : [],
@@ -336,13 +351,13 @@ async function readColumnTypes(
 }
 
 /**
- * Whether rows have versions to check (`xmin`, `txid_current()`): PostgreSQL's own, which
- * PostgreSQL-compatible engines may lack. Without them, each write transaction reads its rows.
+ * Whether the database runs `sql` (a check of a feature): PostgreSQL does, a PostgreSQL-compatible
+ * engine may refuse it.
  */
-async function hasRowVersions(connect: () => Promise<pg.PoolClient>): Promise<boolean> {
+async function accepts(connect: () => Promise<pg.PoolClient>, sql: string): Promise<boolean> {
   const client = await connect()
   try {
-    await client.query('SELECT xmin::text, txid_current() FROM credly_migrations LIMIT 1')
+    await client.query(sql)
     return true
   } catch (error) {
     // The engine refused the statement; anything else (a lost connection) is not an answer.

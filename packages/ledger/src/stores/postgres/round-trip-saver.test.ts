@@ -13,9 +13,10 @@ describe.runIf(available)('roundTripSaver on the real PostgreSQL', () => {
   /** Runs `work` in a transaction of its own saver on the pool's connection; commits. */
   async function inTransaction<T>(
     work: (saver: ReturnType<typeof roundTripSaver>) => Promise<T>,
+    prepare = true,
   ): Promise<T> {
     const client = await pool.connect()
-    const saver = roundTripSaver(client, new Map())
+    const saver = roundTripSaver(client, new Map(), prepare)
     try {
       await saver.exec('BEGIN')
       const result = await work(saver)
@@ -83,5 +84,15 @@ describe.runIf(available)('roundTripSaver on the real PostgreSQL', () => {
       ),
     ).toEqual([[{ missing: true }], [{ next: 42 }]])
     expect(await prepared()).toBe(before + 1)
+  })
+
+  it('sends every statement inlined to a database that does not prepare', async () => {
+    const before = await prepared()
+    const product = 'SELECT ?::int * ?::int AS product'
+    for (const factor of [2, 3])
+      expect(
+        await inTransaction((saver) => saver.executor.all(product, [factor, 7]), false),
+      ).toEqual([{ product: factor * 7 }])
+    expect(await prepared()).toBe(before)
   })
 })

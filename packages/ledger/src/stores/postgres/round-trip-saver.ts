@@ -45,19 +45,21 @@ const PREPARABLE = /^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b/i
  * Values are inlined as quoted literals (as the driver's `escapeLiteral` quotes them); a quoted
  * literal takes its parameter's type, as a bound parameter does.
  */
-export function roundTripSaver(client: pg.PoolClient, columnTypes: ReadonlyMap<string, string>) {
+export function roundTripSaver(
+  client: pg.PoolClient,
+  columnTypes: ReadonlyMap<string, string>,
+  /** Whether the database prepares statements; false, each goes with its values inlined. */
+  prepare = true,
+) {
   let waiting: Waiting[] = []
   /** Where the current job's statements begin in `waiting`, and whether one was sent already. */
   let mark = 0
   let markedSent = false
   /** What goes before anything else sent next (the writer's check of rows it kept). */
   let first: () => [string, SqlValue[]] | undefined = () => undefined
-  let prepared = preparedOn.get(client)
-  if (!prepared) {
-    prepared = { names: new Set() }
-    preparedOn.set(client, prepared)
-  }
-  const { names } = prepared
+  const state = preparedOn.get(client) ?? { names: new Set<string>() }
+  preparedOn.set(client, state)
+  const { names } = state
   /** Statements to prepare before the next query. */
   let preparing: Array<{ name: string; sql: string }> = []
   /** Queues `first`'s statement after a BEGIN not sent yet, ahead of the writes waiting. */
@@ -91,7 +93,7 @@ export function roundTripSaver(client: pg.PoolClient, columnTypes: ReadonlyMap<s
           : null
       statementNames.set(sql, name)
     }
-    if (name === null) return inline(sql, params)
+    if (name === null || !prepare) return inline(sql, params)
     if (!names.has(name)) {
       names.add(name)
       preparing.push({ name, sql })
@@ -114,7 +116,7 @@ export function roundTripSaver(client: pg.PoolClient, columnTypes: ReadonlyMap<s
           head.map(({ name, sql }) => `PREPARE ${name} AS ${numbered(sql)}`).join(';\n'),
         )
       } catch (error) {
-        ;(prepared as Prepared).unsure = {
+        state.unsure = {
           head,
           indeterminate: (error as { code?: string }).code === INDETERMINATE_TYPE,
         }
@@ -135,8 +137,8 @@ export function roundTripSaver(client: pg.PoolClient, columnTypes: ReadonlyMap<s
     waiting = []
     const out: string[] = []
     for (const item of mergeWrites(taken, (table, column) => columnTypes.has(`${table}.${column}`)))
-      for (const [sql, params, prepare] of postgresStatements(item, columnTypes))
-        out.push(prepare ? text(sql, params) : inline(sql, params))
+      for (const [sql, params, preparable] of postgresStatements(item, columnTypes))
+        out.push(preparable ? text(sql, params) : inline(sql, params))
     return out
   }
   /** Sends what waits, then `statements`; resolves to the results of `statements`. */
@@ -163,7 +165,7 @@ export function roundTripSaver(client: pg.PoolClient, columnTypes: ReadonlyMap<s
       if (/^ROLLBACK/i.test(sql)) {
         waiting = []
         preparing = []
-        const { unsure } = prepared as Prepared
+        const { unsure } = state
         if (!unsure) {
           await client.query(sql)
           return
@@ -173,7 +175,7 @@ export function roundTripSaver(client: pg.PoolClient, columnTypes: ReadonlyMap<s
         )) as unknown as pg.QueryResult[]
         names.clear()
         for (const row of current?.rows ?? []) names.add(row.name as string)
-        ;(prepared as Prepared).unsure = undefined
+        state.unsure = undefined
         // The PREPAREs ran in order up to the one that failed: the first not prepared now.
         const failed = unsure.head.find(({ name }) => !names.has(name))
         if (unsure.indeterminate && failed) statementNames.set(failed.sql, null)
