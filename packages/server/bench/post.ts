@@ -6,6 +6,7 @@ export function post(
   url: string,
   headers: Record<string, string>,
   body: unknown,
+  retry = true,
 ): Promise<{ status: number; json: Record<string, unknown> }> {
   return new Promise((resolve) => {
     const req = request(
@@ -25,7 +26,15 @@ export function post(
         })
       },
     )
-    req.on('error', () => resolve({ status: 0, json: {} }))
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      // A kept-alive connection the server closed just as the request went out on it (the race
+      // Node's http documentation describes): an idempotent request (a start with a key, a
+      // complete) goes again once, on a new connection, as fetch does.
+      const idempotent = 'idempotency-key' in headers || url.endsWith('/v1/usage/complete')
+      if (retry && idempotent && req.reusedSocket && error.code === 'ECONNRESET')
+        resolve(post(agent, url, headers, body, false))
+      else resolve({ status: 0, json: {} })
+    })
     req.end(JSON.stringify(body))
   })
 }
