@@ -1,12 +1,7 @@
 import pg from 'pg'
 import { type BatchJob, commitBatch } from '../commit-batch.ts'
 import { KeptRows, MAX_KEPT_ROWS, ROWS_CHANGED } from '../kept-rows.ts'
-import {
-  createSqlReader,
-  createSqlWriter,
-  type SqlExecutor,
-  type SqlRow,
-} from '../sql-statements.ts'
+import { createSqlReader, createSqlWriter } from '../sql-statements.ts'
 import type {
   Store,
   StoreReader,
@@ -17,7 +12,7 @@ import type {
 } from '../store.ts'
 import { KeepPauses } from './keep-pauses.ts'
 import { checkSchemaName } from './lazy-postgres-store.ts'
-import { INDETERMINATE_TYPE, numbered, roundTripSaver } from './round-trip-saver.ts'
+import { INDETERMINATE_TYPE, roundTripSaver } from './round-trip-saver.ts'
 import { migrations } from './schema.ts'
 
 /** Options of `createPostgresStore`. */
@@ -145,13 +140,6 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     return ready
   }
 
-  function executor(client: pg.PoolClient): SqlExecutor {
-    return {
-      all: async (sql, params) => (await client.query(numbered(sql), params)).rows as SqlRow[],
-      run: async (sql, params) => (await client.query(numbered(sql), params)).rowCount ?? 0,
-    }
-  }
-
   function runBatch(batch: WriteJob[]): Promise<void> {
     const lockAhead = batch.flatMap((job) => (job.user ? [job.user] : []))
     return commitBatch(
@@ -262,14 +250,16 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       if (closed) throw new Error('The Credly PostgreSQL store is closed.')
       await whenReady()
       const client = await connect()
+      // One snapshot for every read of the unit; its BEGIN goes with the first read, and each
+      // statement is prepared once per connection, as in a write transaction.
+      const unit = roundTripSaver(client, columnTypes, prepare)
       try {
-        // One snapshot for every read of the unit.
-        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
-        const result = await work(createSqlReader(executor(client)))
-        await client.query('COMMIT')
+        await unit.exec('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
+        const result = await work(createSqlReader(unit.executor))
+        await unit.exec('COMMIT')
         return result
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined)
+        await unit.exec('ROLLBACK').catch(() => undefined)
         throw error
       } finally {
         client.release()

@@ -31,17 +31,17 @@ const MAX_PREPARED = 2000
 const PREPARABLE = /^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b/i
 
 /**
- * A write transaction's connection that sends as few round trips and statements as it can, and
- * has PostgreSQL parse and plan each statement once per connection. BEGIN and the writes whose
- * results nobody reads wait, and go in one simple-protocol query with the next statement that
- * needs an answer, or with the COMMIT, merged (`mergeWrites`: inserts of many rows, updates of
- * many rows at once). A batch is then two round trips, the locks and reads and then the writes and
- * COMMIT, or one when its rows are kept (`before` puts their check ahead of the writes). Each
- * statement goes as `EXECUTE name(values)` of a statement the connection prepared the first time
- * it sent the template (a round trip then, once per template and connection): parsing, analysing
- * and planning every statement of every batch again was a third of PostgreSQL's time
- * (docs/benchmarks.md). A merged update of more than a few rows is planned each time instead
- * (`postgresStatements`).
+ * A transaction's connection (a write batch's, or a read unit's) that sends as few round trips and
+ * statements as it can, and has PostgreSQL parse and plan each statement once per connection.
+ * BEGIN and the writes whose results nobody reads wait, and go in one simple-protocol query with
+ * the next statement that needs an answer, or with the COMMIT, merged (`mergeWrites`: inserts of
+ * many rows, updates of many rows at once). A batch is then two round trips, the locks and reads
+ * and then the writes and COMMIT, or one when its rows are kept (`before` puts their check ahead
+ * of the writes); a read of a user and its project three instead of four. Each statement goes as
+ * `EXECUTE name(values)` of a statement the connection prepared the first time it sent the
+ * template (a round trip then, once per template and connection): parsing, analysing and planning
+ * every statement of every batch again was a third of PostgreSQL's time (docs/benchmarks.md). A
+ * merged update of more than a few rows is planned each time instead (`postgresStatements`).
  * Values are inlined as quoted literals (as the driver's `escapeLiteral` quotes them); a quoted
  * literal takes its parameter's type, as a bound parameter does.
  */
@@ -289,6 +289,6 @@ function remembered<T>(make: (sql: string) => T): (sql: string) => T {
 const templateParts = remembered((sql) => sql.split('?'))
 
 /** `?` placeholders to PostgreSQL's `$1, $2, ...`. */
-export const numbered = remembered((sql) =>
+const numbered = remembered((sql) =>
   templateParts(sql).reduce((out, part, index) => `${out}$${index}${part}`),
 )
