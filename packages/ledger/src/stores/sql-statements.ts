@@ -307,11 +307,10 @@ export function createSqlWriter(
     )
     if (changed.length === 0) return
     rowChecks.wrote(table, where[1])
-    await write(
-      db,
-      `UPDATE ${table} SET ${changed.map((index) => `${columns[index]} = ?`).join(', ')} WHERE ${where[0]} = ?`,
-      [...changed.map((index) => values[index] as SqlValue), where[1]],
-    )
+    await write(db, updateText(table, columns, changed, where[0]), [
+      ...changed.map((index) => values[index] as SqlValue),
+      where[1],
+    ])
   }
   const rememberUser = (row: UserRow) => remember(`users:${row.ref}`, row, userValues)
   const rememberTransaction = (row: TransactionRow) =>
@@ -580,12 +579,7 @@ export function createSqlWriter(
       const values = transactionValues(row)
       rowChecks.wrote('transactions', row.id)
       addSpend(row.user_ref, row.created_at, spendOf(row))
-      await write(
-        db,
-        `INSERT INTO transactions (${TRANSACTION_COLUMNS.join(', ')})
-         VALUES (${TRANSACTION_COLUMNS.map(() => '?').join(', ')})`,
-        values,
-      )
+      await write(db, INSERT_TRANSACTION, values)
       asRead.set(`transactions:${row.id}`, values)
       heldTransactions.set(
         pairKey(row.project_id, row.id),
@@ -678,8 +672,7 @@ export function createSqlWriter(
         const chunk = entries.slice(index, index + 500)
         await write(
           db,
-          `INSERT INTO journal (project_id, user_ref, kind, amount, debit, credit, transaction_id, at, memo)
-           VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+          journalInsertText(chunk.length),
           chunk.flatMap((entry) => [
             entry.project_id,
             entry.user_ref,
@@ -917,6 +910,44 @@ const TRANSACTION_COLUMNS = [
   'reasoning_tokens',
   'price_source',
 ]
+
+/**
+ * The statements built from parts, each text built once and then the same string: the stores key
+ * their prepared statements and merge plans by text, and a string built anew is hashed anew
+ * (hundreds of characters, several lookups a write).
+ */
+const INSERT_TRANSACTION = `INSERT INTO transactions (${TRANSACTION_COLUMNS.join(', ')})
+         VALUES (${TRANSACTION_COLUMNS.map(() => '?').join(', ')})`
+
+const updateTexts = new Map<string, string>()
+/** `UPDATE table SET` the `changed` of `columns` (by index) `WHERE key = ?`, remembered. */
+function updateText(
+  table: string,
+  columns: readonly string[],
+  changed: number[],
+  key: string,
+): string {
+  const id = `${table} ${key} ${changed.join(',')}`
+  let text = updateTexts.get(id)
+  if (text === undefined) {
+    text = `UPDATE ${table} SET ${changed.map((index) => `${columns[index]} = ?`).join(', ')} WHERE ${key} = ?`
+    // The sets of columns an update changes are few; keep the map bounded anyway.
+    if (updateTexts.size < 1000) updateTexts.set(id, text)
+  }
+  return text
+}
+
+const journalTexts: string[] = []
+/** The insert of `rows` journal entries, remembered. */
+function journalInsertText(rows: number): string {
+  let text = journalTexts[rows]
+  if (text === undefined) {
+    text = `INSERT INTO journal (project_id, user_ref, kind, amount, debit, credit, transaction_id, at, memo)
+           VALUES ${Array(rows).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`
+    journalTexts[rows] = text
+  }
+  return text
+}
 
 function transactionValues(row: TransactionRow): SqlValue[] {
   const text = (value: unknown) =>
