@@ -12,7 +12,12 @@ import type {
 } from '../store.ts'
 import { KeepPauses } from './keep-pauses.ts'
 import { checkSchemaName } from './lazy-postgres-store.ts'
-import { INDETERMINATE_TYPE, roundTripSaver } from './round-trip-saver.ts'
+import {
+  INDETERMINATE_TYPE,
+  NOT_PREPARED,
+  type Preparing,
+  roundTripSaver,
+} from './round-trip-saver.ts'
 import { migrations } from './schema.ts'
 
 /** Options of `createPostgresStore`. */
@@ -41,9 +46,17 @@ type WriteJob = BatchJob<StoreWriter> & { user: UnitUser | undefined }
  * not available, a unique violation, which here only ever means another instance won a
  * race for the same idempotency key or row (the retry then finds and replays it), and rows kept
  * from an earlier transaction found changed (the retry reads them), a statement that could not be
- * prepared (the retry sends it inlined).
+ * prepared or was prepared on another server connection (the retry sends it inlined).
  */
-const RETRYABLE = new Set(['40001', '40P01', '55P03', '23505', ROWS_CHANGED, INDETERMINATE_TYPE])
+const RETRYABLE = new Set([
+  '40001',
+  '40P01',
+  '55P03',
+  '23505',
+  ROWS_CHANGED,
+  INDETERMINATE_TYPE,
+  NOT_PREPARED,
+])
 const MAX_ATTEMPTS = 12
 
 /**
@@ -88,8 +101,8 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   let ready: Promise<void> | undefined
   /** Filled once the schema is current; empty, no update is merged. */
   let columnTypes: ReadonlyMap<string, string> = new Map()
-  /** Whether the database prepares statements (`PREPARE`), known once the schema is current. */
-  let prepare = false
+  /** Whether statements are prepared (`PREPARE`): known once the schema is current. */
+  const preparing: Preparing = { on: false }
   /**
    * The users, buckets, transactions and projects the write transactions read and wrote, with
    * their versions, used by the next transactions without reading them again (see `KeptRows`).
@@ -128,7 +141,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         )
           pauses.never()
         // SQL's PREPARE and EXECUTE: without them, statements go with their values inlined.
-        prepare = await accepts(
+        preparing.on = await accepts(
           connect,
           'PREPARE credly_probe AS SELECT 1; DEALLOCATE credly_probe',
         )
@@ -153,7 +166,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
           if (paused.size > 0) kept.forgetUsers(paused)
         }
         const client = await connect()
-        const unit = roundTripSaver(client, columnTypes, prepare)
+        const unit = roundTripSaver(client, columnTypes, preparing)
         const writer = createSqlWriter(unit.executor, {
           lockUserSuffix: ' FOR UPDATE',
           lockAhead: batch.length > 1 ? lockAhead : [],
@@ -249,20 +262,24 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     async read<T>(work: (tx: StoreReader) => Promise<T>): Promise<T> {
       if (closed) throw new Error('The Credly PostgreSQL store is closed.')
       await whenReady()
-      const client = await connect()
-      // One snapshot for every read of the unit; its BEGIN goes with the first read, and each
-      // statement is prepared once per connection, as in a write transaction.
-      const unit = roundTripSaver(client, columnTypes, prepare)
-      try {
-        await unit.exec('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
-        const result = await work(createSqlReader(unit.executor))
-        await unit.exec('COMMIT')
-        return result
-      } catch (error) {
-        await unit.exec('ROLLBACK').catch(() => undefined)
-        throw error
-      } finally {
-        client.release()
+      for (let attempt = 1; ; attempt++) {
+        const client = await connect()
+        // One snapshot for every read of the unit; its BEGIN goes with the first read, and each
+        // statement is prepared once per connection, as in a write transaction.
+        const unit = roundTripSaver(client, columnTypes, preparing)
+        try {
+          await unit.exec('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
+          const result = await work(createSqlReader(unit.executor))
+          await unit.exec('COMMIT')
+          return result
+        } catch (error) {
+          await unit.exec('ROLLBACK').catch(() => undefined)
+          // A prepared statement gone (a pooler): preparing is off now; once more, inlined.
+          if (attempt === 1 && (error as { code?: string }).code === NOT_PREPARED) continue
+          throw error
+        } finally {
+          client.release()
+        }
       }
     },
     ready: () => whenReady(),

@@ -1,7 +1,12 @@
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { postgresAvailable, postgresUrl } from '../../testing/postgres.ts'
-import { INDETERMINATE_TYPE, roundTripSaver } from './round-trip-saver.ts'
+import {
+  INDETERMINATE_TYPE,
+  NOT_PREPARED,
+  type Preparing,
+  roundTripSaver,
+} from './round-trip-saver.ts'
 
 const available = await postgresAvailable()
 
@@ -13,10 +18,10 @@ describe.runIf(available)('roundTripSaver on the real PostgreSQL', () => {
   /** Runs `work` in a transaction of its own saver on the pool's connection; commits. */
   async function inTransaction<T>(
     work: (saver: ReturnType<typeof roundTripSaver>) => Promise<T>,
-    prepare = true,
+    preparing: Preparing = { on: true },
   ): Promise<T> {
     const client = await pool.connect()
-    const saver = roundTripSaver(client, new Map(), prepare)
+    const saver = roundTripSaver(client, new Map(), preparing)
     try {
       await saver.exec('BEGIN')
       const result = await work(saver)
@@ -91,8 +96,28 @@ describe.runIf(available)('roundTripSaver on the real PostgreSQL', () => {
     const product = 'SELECT ?::int * ?::int AS product'
     for (const factor of [2, 3])
       expect(
-        await inTransaction((saver) => saver.executor.all(product, [factor, 7]), false),
+        await inTransaction((saver) => saver.executor.all(product, [factor, 7]), { on: false }),
       ).toEqual([{ product: factor * 7 }])
     expect(await prepared()).toBe(before)
+  })
+
+  it('stops preparing when a prepared statement is gone, as behind a pooler in transaction mode', async () => {
+    const preparing: Preparing = { on: true }
+    const difference = 'SELECT ?::int - ?::int AS difference'
+    expect(
+      await inTransaction((saver) => saver.executor.all(difference, [9, 2]), preparing),
+    ).toEqual([{ difference: 7 }])
+    // What a pooler does when it gives the next transaction another server connection.
+    await pool.query('DEALLOCATE ALL')
+    const failure = await inTransaction(
+      (saver) => saver.executor.all(difference, [9, 3]),
+      preparing,
+    ).catch((error: unknown) => error)
+    expect(failure).toMatchObject({ code: NOT_PREPARED })
+    expect(preparing.on).toBe(false)
+    expect(
+      await inTransaction((saver) => saver.executor.all(difference, [9, 4]), preparing),
+    ).toEqual([{ difference: 5 }])
+    expect(await prepared()).toBe(0)
   })
 })

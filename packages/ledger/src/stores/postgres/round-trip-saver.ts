@@ -27,6 +27,17 @@ const preparedOn = new WeakMap<pg.PoolClient, Prepared>()
  * a new one that does not must cost one retry, not a failed call).
  */
 const statementNames = new Map<string, string | null>()
+
+/**
+ * Whether a store's connections prepare statements. Turned off for good when a statement a
+ * connection prepared is gone (SQLSTATE 26000): a pooler in transaction mode (PgBouncer,
+ * Supavisor) hands each transaction whichever server connection is free, and a prepared
+ * statement lives on one; the batch is run again with its statements inlined.
+ */
+export type Preparing = { on: boolean }
+
+/** SQLSTATE invalid_sql_statement_name: an `EXECUTE` of a statement this session has not prepared. */
+export const NOT_PREPARED = '26000'
 const MAX_PREPARED = 2000
 const PREPARABLE = /^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b/i
 
@@ -48,8 +59,8 @@ const PREPARABLE = /^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b/i
 export function roundTripSaver(
   client: pg.PoolClient,
   columnTypes: ReadonlyMap<string, string>,
-  /** Whether the database prepares statements; false, each goes with its values inlined. */
-  prepare = true,
+  /** Whether to prepare statements; off, each goes with its values inlined. */
+  preparing: Preparing = { on: true },
 ) {
   let waiting: Waiting[] = []
   /** Where the current job's statements begin in `waiting`, and whether one was sent already. */
@@ -61,7 +72,7 @@ export function roundTripSaver(
   preparedOn.set(client, state)
   const { names } = state
   /** Statements to prepare before the next query. */
-  let preparing: Array<{ name: string; sql: string }> = []
+  let toPrepare: Array<{ name: string; sql: string }> = []
   /** Queues `first`'s statement after a BEGIN not sent yet, ahead of the writes waiting. */
   const queueFirst = () => {
     const statement = first()
@@ -93,10 +104,10 @@ export function roundTripSaver(
           : null
       statementNames.set(sql, name)
     }
-    if (name === null || !prepare) return inline(sql, params)
+    if (name === null || !preparing.on) return inline(sql, params)
     if (!names.has(name)) {
       names.add(name)
-      preparing.push({ name, sql })
+      toPrepare.push({ name, sql })
     }
     let out = `EXECUTE ${name}`
     for (let index = 0; index < params.length; index++)
@@ -108,9 +119,9 @@ export function roundTripSaver(
    * statement prepared in a query of many keeps that whole query's text as its source.
    */
   const run = async (statements: string[]): Promise<pg.QueryResult[]> => {
-    if (preparing.length > 0) {
-      const head = preparing
-      preparing = []
+    if (toPrepare.length > 0) {
+      const head = toPrepare
+      toPrepare = []
       try {
         await client.query(
           head.map(({ name, sql }) => `PREPARE ${name} AS ${numbered(sql)}`).join(';\n'),
@@ -123,10 +134,15 @@ export function roundTripSaver(
         throw error
       }
     }
-    const results = (await client.query(statements.join(';\n'))) as
-      | pg.QueryResult
-      | pg.QueryResult[]
-    return Array.isArray(results) ? results : [results]
+    try {
+      const results = (await client.query(statements.join(';\n'))) as
+        | pg.QueryResult
+        | pg.QueryResult[]
+      return Array.isArray(results) ? results : [results]
+    } catch (error) {
+      if ((error as { code?: string }).code === NOT_PREPARED) preparing.on = false
+      throw error
+    }
   }
   /** What waits, as texts to send now. */
   const take = (): string[] => {
@@ -164,7 +180,7 @@ export function roundTripSaver(
     exec: async (sql: string): Promise<void> => {
       if (/^ROLLBACK/i.test(sql)) {
         waiting = []
-        preparing = []
+        toPrepare = []
         const { unsure } = state
         if (!unsure) {
           await client.query(sql)
