@@ -180,6 +180,8 @@ export function roundTripSaver(
     exec: async (sql: string): Promise<void> => {
       if (/^ROLLBACK/i.test(sql)) {
         waiting = []
+        // Never sent: not prepared.
+        for (const { name } of toPrepare) names.delete(name)
         toPrepare = []
         const { unsure } = state
         if (!unsure) {
