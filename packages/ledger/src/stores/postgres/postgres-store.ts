@@ -14,6 +14,7 @@ import { KeepPauses } from './keep-pauses.ts'
 import { checkSchemaName } from './lazy-postgres-store.ts'
 import {
   INDETERMINATE_TYPE,
+  isStalePlan,
   NOT_PREPARED,
   type Preparing,
   roundTripSaver,
@@ -194,7 +195,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
           // The check names the users whose rows changed; none named, anything may have. (The
           // rolled-back batch forgets every kept row: `undone`.)
           if (code === ROWS_CHANGED) pauses.changed(detail ? detail.split(',') : [], Date.now())
-          return isRetryable(error)
+          return isRetryable(error) || isStalePlan(error)
         },
         maxAttempts: MAX_ATTEMPTS,
         backoffMs: (attempt) => Math.random() * Math.min(200, 5 * 2 ** attempt),
@@ -274,8 +275,13 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
           return result
         } catch (error) {
           await unit.exec('ROLLBACK').catch(() => undefined)
-          // A prepared statement gone (a pooler): preparing is off now; once more, inlined.
-          if (attempt === 1 && (error as { code?: string }).code === NOT_PREPARED) continue
+          // A prepared statement gone (a pooler: preparing is off now) or stale (a migration since:
+          // the connection dropped them): once more.
+          if (
+            attempt === 1 &&
+            ((error as { code?: string }).code === NOT_PREPARED || isStalePlan(error))
+          )
+            continue
           throw error
         } finally {
           client.release()

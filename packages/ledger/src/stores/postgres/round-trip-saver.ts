@@ -17,6 +17,8 @@ type Prepared = {
    * value's type: which of them ran is read with the ROLLBACK.
    */
   unsure?: { head: Array<{ name: string; sql: string }>; indeterminate: boolean }
+  /** A prepared statement's rows changed shape: the connection drops all it prepared. */
+  stale?: boolean
 }
 const preparedOn = new WeakMap<pg.PoolClient, Prepared>()
 
@@ -38,6 +40,16 @@ export type Preparing = { on: boolean }
 
 /** SQLSTATE invalid_sql_statement_name: an `EXECUTE` of a statement this session has not prepared. */
 export const NOT_PREPARED = '26000'
+
+/**
+ * Whether `error` is PostgreSQL refusing a prepared statement whose rows changed shape since it
+ * was prepared ("cached plan must not change result type", SQLSTATE 0A000): another instance's
+ * migration added a column to a table a `SELECT *` reads. The connection has dropped what it
+ * prepared by the ROLLBACK, so the unit can run again.
+ */
+export function isStalePlan(error: unknown): boolean {
+  return (error as { staleStatement?: boolean } | null)?.staleStatement === true
+}
 const MAX_PREPARED = 2000
 const PREPARABLE = /^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b/i
 
@@ -140,7 +152,17 @@ export function roundTripSaver(
         | pg.QueryResult[]
       return Array.isArray(results) ? results : [results]
     } catch (error) {
-      if ((error as { code?: string }).code === NOT_PREPARED) preparing.on = false
+      const { code } = error as { code?: string }
+      if (code === NOT_PREPARED) preparing.on = false
+      // Our statements are all supported (the tests run each): from an EXECUTE, this is a
+      // statement prepared before a migration changed its table.
+      else if (
+        code === FEATURE_NOT_SUPPORTED &&
+        statements.some((text) => text.startsWith('EXECUTE'))
+      ) {
+        state.stale = true
+        ;(error as { staleStatement?: boolean }).staleStatement = true
+      }
       throw error
     }
   }
@@ -183,20 +205,23 @@ export function roundTripSaver(
         // Never sent: not prepared.
         for (const { name } of toPrepare) names.delete(name)
         toPrepare = []
-        const { unsure } = state
-        if (!unsure) {
-          await client.query(sql)
-          return
-        }
-        const [, current] = (await client.query(
-          `${sql}; SELECT name FROM pg_prepared_statements`,
-        )) as unknown as pg.QueryResult[]
-        names.clear()
-        for (const row of current?.rows ?? []) names.add(row.name as string)
+        const { unsure, stale } = state
         state.unsure = undefined
-        // The PREPAREs ran in order up to the one that failed: the first not prepared now.
-        const failed = unsure.head.find(({ name }) => !names.has(name))
-        if (unsure.indeterminate && failed) statementNames.set(failed.sql, null)
+        state.stale = false
+        if (stale) {
+          // Every statement this connection prepared goes; each is prepared again when next sent.
+          await client.query(`${sql}; DEALLOCATE ALL`)
+          names.clear()
+        } else if (unsure) {
+          const [, current] = (await client.query(
+            `${sql}; SELECT name FROM pg_prepared_statements`,
+          )) as unknown as pg.QueryResult[]
+          names.clear()
+          for (const row of current?.rows ?? []) names.add(row.name as string)
+          // The PREPAREs ran in order up to the one that failed: the first not prepared now.
+          const failed = unsure.head.find(({ name }) => !names.has(name))
+          if (unsure.indeterminate && failed) statementNames.set(failed.sql, null)
+        } else await client.query(sql)
       } else if (/^BEGIN/i.test(sql)) {
         waiting.push({ sql, params: [] })
       } else {
@@ -227,6 +252,8 @@ export function roundTripSaver(
 
 /** SQLSTATE indeterminate_datatype: a `PREPARE` could not tell a value's type. */
 export const INDETERMINATE_TYPE = '42P18'
+
+const FEATURE_NOT_SUPPORTED = '0A000'
 
 /**
  * A merged write as PostgreSQL statements with bound values, and whether to prepare each: an
