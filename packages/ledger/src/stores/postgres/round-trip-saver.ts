@@ -234,7 +234,7 @@ export function roundTripSaver(
     },
     /** Commits; resolves to the transaction's id as `xmin` shows it (the low 32 bits). */
     commit: async (): Promise<string> => {
-      const [xid] = await send('SELECT txid_current() AS xid', 'COMMIT')
+      const [xid] = await send(text('SELECT txid_current() AS xid', []), 'COMMIT')
       return String(Number(xid?.rows[0]?.xid) % 2 ** 32)
     },
     mark: (): void => {
