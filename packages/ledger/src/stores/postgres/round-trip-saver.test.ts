@@ -120,4 +120,24 @@ describe.runIf(available)('roundTripSaver on the real PostgreSQL', () => {
     ).toEqual([{ difference: 5 }])
     expect(await prepared()).toBe(0)
   })
+
+  it('sends in the order of the calls when one needs a PREPARE and the next does not', async () => {
+    const level = "SELECT current_setting('transaction_isolation') AS level"
+    await inTransaction((saver) => saver.executor.all(level, []))
+    const client = await pool.connect()
+    try {
+      const saver = roundTripSaver(client, new Map())
+      await saver.exec('BEGIN ISOLATION LEVEL REPEATABLE READ')
+      // The first carries the BEGIN and a PREPARE; the second, prepared already, must not
+      // overtake it and run outside the transaction.
+      const [, second] = await Promise.all([
+        saver.executor.all('SELECT ?::int AS first', [1]),
+        saver.executor.all(level, []),
+      ])
+      await saver.exec('COMMIT')
+      expect(second).toEqual([{ level: 'repeatable read' }])
+    } finally {
+      client.release()
+    }
+  })
 })

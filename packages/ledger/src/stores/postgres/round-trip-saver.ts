@@ -128,17 +128,27 @@ export function roundTripSaver(
   }
   /**
    * Sends `statements` (texts), after the `PREPARE`s they need, in a query of their own: a
-   * statement prepared in a query of many keeps that whole query's text as its source.
+   * statement prepared in a query of many keeps that whole query's text as its source. Both are
+   * queued on the connection at once, so what is sent keeps the order of the calls.
    */
   const run = async (statements: string[]): Promise<pg.QueryResult[]> => {
-    if (toPrepare.length > 0) {
-      const head = toPrepare
-      toPrepare = []
+    const head = toPrepare
+    toPrepare = []
+    const prepares =
+      head.length > 0
+        ? client.query(
+            head.map(({ name, sql }) => `PREPARE ${name} AS ${numbered(sql)}`).join(';\n'),
+          )
+        : undefined
+    const main = client.query(statements.join(';\n')) as unknown as Promise<
+      pg.QueryResult | pg.QueryResult[]
+    >
+    if (prepares) {
       try {
-        await client.query(
-          head.map(({ name, sql }) => `PREPARE ${name} AS ${numbered(sql)}`).join(';\n'),
-        )
+        await prepares
       } catch (error) {
+        // What follows failed too, for want of the statements: this is the error to report.
+        main.catch(() => undefined)
         state.unsure = {
           head,
           indeterminate: (error as { code?: string }).code === INDETERMINATE_TYPE,
@@ -147,9 +157,7 @@ export function roundTripSaver(
       }
     }
     try {
-      const results = (await client.query(statements.join(';\n'))) as
-        | pg.QueryResult
-        | pg.QueryResult[]
+      const results = await main
       return Array.isArray(results) ? results : [results]
     } catch (error) {
       const { code } = error as { code?: string }
