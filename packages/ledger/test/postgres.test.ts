@@ -331,18 +331,23 @@ describe.runIf(available)('PostgreSQL store', () => {
 
   it("keeps working when a newer instance's migration adds a column to a table its prepared statements read", () =>
     inSchema(async ({ ledger, projectId, client }) => {
+      /** One metered call of `user_id`; its start's answer. */
+      const meter = async (user_id: string) => {
+        const started = await ledger.startUsage(projectId, {
+          user_id,
+          model: 'gpt-4o',
+          provisional_tokens: { input_tokens: 1 },
+        })
+        await ledger.completeUsage(projectId, {
+          transaction_id: started.transaction_id as string,
+          success: true,
+          finalized_tokens: { input_tokens: 1 },
+        })
+        return started
+      }
       await ledger.createUser(projectId, { user_id: 'ann' })
       // The reads and the writes prepare their statements, SELECT * among them.
-      const first = await ledger.startUsage(projectId, {
-        user_id: 'ann',
-        model: 'gpt-4o',
-        provisional_tokens: { input_tokens: 1 },
-      })
-      await ledger.completeUsage(projectId, {
-        transaction_id: first.transaction_id as string,
-        success: true,
-        finalized_tokens: { input_tokens: 1 },
-      })
+      await meter('ann')
       const before = (await ledger.getBalance(projectId, 'ann')).balance
       // What a newer version's migration could do while this instance runs: PostgreSQL then
       // refuses every statement prepared before it that returns the table's rows.
@@ -350,19 +355,7 @@ describe.runIf(available)('PostgreSQL store', () => {
       await client.query('ALTER TABLE transactions ADD COLUMN added_by_a_newer_instance INTEGER')
       expect((await ledger.getBalance(projectId, 'ann')).balance).toBe(before)
       await ledger.createUser(projectId, { user_id: 'bob' })
-      for (const user_id of ['ann', 'bob']) {
-        const started = await ledger.startUsage(projectId, {
-          user_id,
-          model: 'gpt-4o',
-          provisional_tokens: { input_tokens: 1 },
-        })
-        expect(started.continue).toBe(true)
-        await ledger.completeUsage(projectId, {
-          transaction_id: started.transaction_id as string,
-          success: true,
-          finalized_tokens: { input_tokens: 1 },
-        })
-      }
+      for (const user of ['ann', 'bob']) expect((await meter(user)).continue).toBe(true)
       expect((await ledger.getBalance(projectId, 'ann')).balance).toBeLessThan(before)
       expect((await ledger.verify(projectId)).ok).toBe(true)
     }))
