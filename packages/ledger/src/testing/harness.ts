@@ -47,16 +47,21 @@ export async function openHarness(
   const { store, cleanup } = await factory()
   const clock = createTestClock(start)
   const ledger = createLedger({ store, clock })
-  const project = await ledger.createProject({ config })
+  const close = async () => {
+    await store.close()
+    await cleanup?.()
+  }
+  // A store that cannot even create the project (a broken build) still leaves nothing behind.
+  const project = await ledger.createProject({ config }).catch(async (error: unknown) => {
+    await close().catch(() => undefined)
+    throw error
+  })
   return {
     ledger,
     clock,
     store,
     projectId: project.id,
-    close: async () => {
-      await store.close()
-      await cleanup?.()
-    },
+    close,
   }
 }
 
