@@ -179,7 +179,19 @@ export function insertStatements(
   ])
 }
 
-/** The plain update of one row of a merged update: its `columns`, by its `key`. */
-export function rowUpdateText(table: string, key: string, columns: string[]): string {
-  return `UPDATE ${table} SET ${columns.map((column) => `${column} = ?`).join(', ')} WHERE ${key} = ?`
+const rowUpdateTexts = new Map<string, string>()
+/**
+ * `UPDATE table SET` each of `columns` `= ? WHERE key = ?`, the update of one row, remembered:
+ * the same string each time, so the lookups keyed by it (prepared statements, merge shapes) hash
+ * it once.
+ */
+export function rowUpdateText(table: string, key: string, columns: readonly string[]): string {
+  const id = `${table} ${key} ${columns.join(',')}`
+  let text = rowUpdateTexts.get(id)
+  if (text === undefined) {
+    text = `UPDATE ${table} SET ${columns.map((column) => `${column} = ?`).join(', ')} WHERE ${key} = ?`
+    // Our tables and the sets of columns their updates change are few; keep the map bounded.
+    if (rowUpdateTexts.size < 1000) rowUpdateTexts.set(id, text)
+  }
+  return text
 }

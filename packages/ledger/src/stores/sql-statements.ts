@@ -2,6 +2,7 @@ import type { UsageDimension } from 'credly'
 import { DAY_MS, WEEK_MS, weekStart } from '../calendar.ts'
 import { MAX_MICRO } from '../money.ts'
 import { KeptRows, RowChecks } from './kept-rows.ts'
+import { rowUpdateText } from './merge-writes.ts'
 import type {
   ApiKeyRow,
   BucketRow,
@@ -307,10 +308,15 @@ export function createSqlWriter(
     )
     if (changed.length === 0) return
     rowChecks.wrote(table, where[1])
-    await write(db, updateText(table, columns, changed, where[0]), [
-      ...changed.map((index) => values[index] as SqlValue),
-      where[1],
-    ])
+    await write(
+      db,
+      rowUpdateText(
+        table,
+        where[0],
+        changed.map((index) => columns[index] as string),
+      ),
+      [...changed.map((index) => values[index] as SqlValue), where[1]],
+    )
   }
   const rememberUser = (row: UserRow) => remember(`users:${row.ref}`, row, userValues)
   const rememberTransaction = (row: TransactionRow) =>
@@ -914,28 +920,10 @@ const TRANSACTION_COLUMNS = [
 /**
  * The statements built from parts, each text built once and then the same string: the stores key
  * their prepared statements and merge plans by text, and a string built anew is hashed anew
- * (hundreds of characters, several lookups a write).
+ * (hundreds of characters, several lookups a write). An update's text: `rowUpdateText`.
  */
 const INSERT_TRANSACTION = `INSERT INTO transactions (${TRANSACTION_COLUMNS.join(', ')})
          VALUES (${TRANSACTION_COLUMNS.map(() => '?').join(', ')})`
-
-const updateTexts = new Map<string, string>()
-/** `UPDATE table SET` the `changed` of `columns` (by index) `WHERE key = ?`, remembered. */
-function updateText(
-  table: string,
-  columns: readonly string[],
-  changed: number[],
-  key: string,
-): string {
-  const id = `${table} ${key} ${changed.join(',')}`
-  let text = updateTexts.get(id)
-  if (text === undefined) {
-    text = `UPDATE ${table} SET ${changed.map((index) => `${columns[index]} = ?`).join(', ')} WHERE ${key} = ?`
-    // The sets of columns an update changes are few; keep the map bounded anyway.
-    if (updateTexts.size < 1000) updateTexts.set(id, text)
-  }
-  return text
-}
 
 const journalTexts: string[] = []
 /** The insert of `rows` journal entries, remembered. */

@@ -12,13 +12,7 @@ import type {
 } from '../store.ts'
 import { KeepPauses } from './keep-pauses.ts'
 import { checkSchemaName } from './lazy-postgres-store.ts'
-import {
-  INDETERMINATE_TYPE,
-  isStalePlan,
-  NOT_PREPARED,
-  type Preparing,
-  roundTripSaver,
-} from './round-trip-saver.ts'
+import { isPreparedStatementFailure, type Preparing, roundTripSaver } from './round-trip-saver.ts'
 import { migrations } from './schema.ts'
 
 /** Options of `createPostgresStore`. */
@@ -46,18 +40,10 @@ type WriteJob = BatchJob<StoreWriter> & { user: UnitUser | undefined }
  * SQL states worth running a unit again for: serialization failures and deadlocks, a lock
  * not available, a unique violation, which here only ever means another instance won a
  * race for the same idempotency key or row (the retry then finds and replays it), and rows kept
- * from an earlier transaction found changed (the retry reads them), a statement that could not be
- * prepared or was prepared on another server connection (the retry sends it inlined).
+ * from an earlier transaction found changed (the retry reads them). A unit that failed for its
+ * prepared statements runs again too (`isPreparedStatementFailure`).
  */
-const RETRYABLE = new Set([
-  '40001',
-  '40P01',
-  '55P03',
-  '23505',
-  ROWS_CHANGED,
-  INDETERMINATE_TYPE,
-  NOT_PREPARED,
-])
+const RETRYABLE = new Set(['40001', '40P01', '55P03', '23505', ROWS_CHANGED])
 const MAX_ATTEMPTS = 12
 
 /**
@@ -195,7 +181,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
           // The check names the users whose rows changed; none named, anything may have. (The
           // rolled-back batch forgets every kept row: `undone`.)
           if (code === ROWS_CHANGED) pauses.changed(detail ? detail.split(',') : [], Date.now())
-          return isRetryable(error) || isStalePlan(error)
+          return isRetryable(error) || isPreparedStatementFailure(error)
         },
         maxAttempts: MAX_ATTEMPTS,
         backoffMs: (attempt) => Math.random() * Math.min(200, 5 * 2 ** attempt),
@@ -275,13 +261,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
           return result
         } catch (error) {
           await unit.exec('ROLLBACK').catch(() => undefined)
-          // A prepared statement gone (a pooler: preparing is off now) or stale (a migration since:
-          // the connection dropped them): once more.
-          if (
-            attempt === 1 &&
-            ((error as { code?: string }).code === NOT_PREPARED || isStalePlan(error))
-          )
-            continue
+          if (attempt === 1 && isPreparedStatementFailure(error)) continue
           throw error
         } finally {
           client.release()

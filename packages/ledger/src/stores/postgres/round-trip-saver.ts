@@ -40,16 +40,22 @@ export type Preparing = { on: boolean }
 
 /** SQLSTATE invalid_sql_statement_name: an `EXECUTE` of a statement this session has not prepared. */
 export const NOT_PREPARED = '26000'
+/** SQLSTATE indeterminate_datatype: a `PREPARE` could not tell a value's type. */
+export const INDETERMINATE_TYPE = '42P18'
+const FEATURE_NOT_SUPPORTED = '0A000'
 
 /**
- * Whether `error` is PostgreSQL refusing a prepared statement whose rows changed shape since it
- * was prepared ("cached plan must not change result type", SQLSTATE 0A000): another instance's
- * migration added a column to a table a `SELECT *` reads. The connection has dropped what it
- * prepared by the ROLLBACK, so the unit can run again.
+ * Whether a unit failed for the statements its connection prepared, and runs again: a template
+ * PostgreSQL could not type (inlined from then on), a statement gone (a pooler: preparing is off
+ * now), or one whose rows changed shape since it was prepared ("cached plan must not change result
+ * type", SQLSTATE 0A000, from an `EXECUTE`: another instance's migration added a column to a table
+ * a `SELECT *` reads; the connection drops what it prepared with the ROLLBACK).
  */
-export function isStalePlan(error: unknown): boolean {
-  return (error as { staleStatement?: boolean } | null)?.staleStatement === true
+export function isPreparedStatementFailure(error: unknown): boolean {
+  const { code, staleStatement } = (error ?? {}) as { code?: string; staleStatement?: boolean }
+  return code === NOT_PREPARED || code === INDETERMINATE_TYPE || staleStatement === true
 }
+
 const MAX_PREPARED = 2000
 const PREPARABLE = /^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b/i
 
@@ -166,7 +172,7 @@ export function roundTripSaver(
       // statement prepared before a migration changed its table.
       else if (
         code === FEATURE_NOT_SUPPORTED &&
-        statements.some((text) => text.startsWith('EXECUTE'))
+        statements.some((statement) => statement.startsWith('EXECUTE'))
       ) {
         state.stale = true
         ;(error as { staleStatement?: boolean }).staleStatement = true
@@ -190,10 +196,8 @@ export function roundTripSaver(
   /** Sends what waits, then `statements`; resolves to the results of `statements`. */
   const send = async (...statements: string[]): Promise<pg.QueryResult[]> =>
     (await run([...take(), ...statements])).slice(-statements.length)
-  const query = async (sql: string, params: SqlValue[]) => {
-    queueFirst()
-    return (await send(text(sql, params))).at(-1) as pg.QueryResult
-  }
+  const query = async (sql: string, params: SqlValue[]) =>
+    (await send(text(sql, params))).at(-1) as pg.QueryResult
   const executor: SqlExecutor = {
     all: async (sql, params) => (await query(sql, params)).rows as SqlRow[],
     run: async (sql, params) => (await query(sql, params)).rowCount ?? 0,
@@ -257,11 +261,6 @@ export function roundTripSaver(
     },
   }
 }
-
-/** SQLSTATE indeterminate_datatype: a `PREPARE` could not tell a value's type. */
-export const INDETERMINATE_TYPE = '42P18'
-
-const FEATURE_NOT_SUPPORTED = '0A000'
 
 /**
  * A merged write as PostgreSQL statements with bound values, and whether to prepare each: an
