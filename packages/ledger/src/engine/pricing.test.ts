@@ -68,6 +68,17 @@ describe('priceTokens', () => {
     ).toBe(35)
   })
 
+  it('is exact on both sides of 2^53 (in 1e-6 micro-credits), rounding up', () => {
+    // 9007190247 tokens at 1.000001 credits per million: 9007199254190247 (just under 2^53),
+    // then one token more: 9007199255190248 (just over it).
+    expect(priceTokens({ input: 1.000001, output: 0 }, { input_tokens: 9_007_190_247 })).toBe(
+      9_007_199_255,
+    )
+    expect(priceTokens({ input: 1.000001, output: 0 }, { input_tokens: 9_007_190_248 })).toBe(
+      9_007_199_256,
+    )
+  })
+
   it('prices no tokens at zero, and a call up to MAX_CREDITS exactly, and refuses more', () => {
     expect(priceTokens(gpt4o, {})).toBe(0)
     expect(priceTokens(gpt4o, null)).toBe(0)

@@ -12,8 +12,14 @@ import { MAX_MICRO, outOfRange } from '../money.ts'
  * after scaling each price to an integer count of 1e-6 micro-credits.
  */
 export function priceTokens(price: ModelPrice, tokens: TokenCounts | null | undefined): number {
-  const micro = (scaledCost(price, tokens) + 999_999n) / 1_000_000n
-  if (micro > BigInt(MAX_MICRO)) {
+  const scaled = scaledCost(price, tokens)
+  // A cost that fits in a double's integers is divided exactly as one (no BigInt per call): the
+  // remainder apart, the rest is a multiple of a million, whose quotient is exact.
+  const micro =
+    typeof scaled === 'number'
+      ? (scaled - (scaled % 1_000_000)) / 1_000_000 + (scaled % 1_000_000 > 0 ? 1 : 0)
+      : (scaled + 999_999n) / 1_000_000n
+  if (micro > MAX_MICRO) {
     throw outOfRange(
       `These token counts cost more than ${MAX_CREDITS} credits at this model's price, the most one call may be charged. Check the token counts sent.`,
       'tokens',
@@ -35,7 +41,7 @@ export function affordableOutputTokens(
   const price = priceForInput(tieredPrice, tokens?.input_tokens ?? 0)
   const perToken = BigInt(Math.round(Math.max(price.output, price.reasoning ?? 0) * 1e6))
   if (perToken === 0n) return null
-  const rest = scaledCost(tieredPrice, { ...tokens, output_tokens: 0, reasoning_tokens: 0 })
+  const rest = BigInt(scaledCost(tieredPrice, { ...tokens, output_tokens: 0, reasoning_tokens: 0 }))
   const room = BigInt(Math.max(0, Math.floor(budget))) * 1_000_000n - rest
   if (room <= 0n) return 0
   const affordable = room / perToken
@@ -58,25 +64,44 @@ export function priceForInput(price: ModelPrice, inputTokens: number): ModelPric
   return chosen
 }
 
-/** The exact cost of `tokens` in 1e-6 micro-credits (see `priceTokens`). */
-function scaledCost(tieredPrice: ModelPrice, tokens: TokenCounts | null | undefined): bigint {
-  if (!tokens) return 0n
+/**
+ * The exact cost of `tokens` in 1e-6 micro-credits (see `priceTokens`): a number while it is a
+ * safe integer (every usual call), else a bigint.
+ */
+function scaledCost(
+  tieredPrice: ModelPrice,
+  tokens: TokenCounts | null | undefined,
+): number | bigint {
+  if (!tokens) return 0
   const price = priceForInput(tieredPrice, tokens.input_tokens ?? 0)
   const input = tokens.input_tokens ?? 0
   const cachedInput = tokens.cached_input_tokens ?? 0
   const cacheWrite = tokens.cache_write_tokens ?? 0
   const output = tokens.output_tokens ?? 0
   const reasoning = tokens.reasoning_tokens ?? 0
-  const parts: Array<[number, number]> = [
-    [Math.max(0, input - cachedInput - cacheWrite), price.input],
-    [cachedInput, price.cached_input ?? price.input],
-    [cacheWrite, price.cache_write ?? price.input],
-    [Math.max(0, output - reasoning), price.output],
-    [reasoning, price.reasoning ?? price.output],
+  const counts = [
+    Math.max(0, input - cachedInput - cacheWrite),
+    cachedInput,
+    cacheWrite,
+    Math.max(0, output - reasoning),
+    reasoning,
   ]
-  let scaled = 0n
-  for (const [count, perMillion] of parts) {
-    if (count > 0) scaled += BigInt(count) * BigInt(Math.round(perMillion * 1e6))
-  }
-  return scaled
+  const perMillion = [
+    price.input,
+    price.cached_input ?? price.input,
+    price.cache_write ?? price.input,
+    price.output,
+    price.reasoning ?? price.output,
+  ]
+  // Counts and prices are integers >= 0 here, so a sum past 2^53 - 1 (inexact) is never rounded
+  // back below it: a safe result is exact, and anything else is summed again in BigInt.
+  let scaled = 0
+  for (let index = 0; index < counts.length; index++)
+    scaled += (counts[index] as number) * Math.round((perMillion[index] as number) * 1e6)
+  if (Number.isSafeInteger(scaled)) return scaled
+  let exact = 0n
+  for (let index = 0; index < counts.length; index++)
+    exact +=
+      BigInt(counts[index] as number) * BigInt(Math.round((perMillion[index] as number) * 1e6))
+  return exact
 }

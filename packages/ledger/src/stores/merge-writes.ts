@@ -120,13 +120,16 @@ export function mergeWrites(
   return out.filter((item): item is Merged => item !== undefined)
 }
 
-/** A merged update's rows grouped by the columns they set (sorted): one statement per group. */
+/** A merged update's rows grouped by the columns they set: one statement per group. */
 export function byColumns(
   rows: Map<string, Map<string, SqlValue>>,
 ): Array<[columns: string[], rows: Array<[key: string, row: Map<string, SqlValue>]>]> {
   const groups = new Map<string, Array<[string, Map<string, SqlValue>]>>()
   for (const [keyValue, row] of rows) {
-    const columns = [...row.keys()].sort().join(',')
+    // In the order the row's columns were first set (the same for the rows of one kind of write;
+    // rows of the same columns in another order only make a statement more).
+    let columns = ''
+    for (const column of row.keys()) columns = columns === '' ? column : `${columns},${column}`
     let group = groups.get(columns)
     if (!group) {
       group = []
@@ -135,6 +138,18 @@ export function byColumns(
     group.push([keyValue, row])
   }
   return [...groups].map(([columns, group]) => [columns.split(','), group])
+}
+
+/** The values of a merged update's row for `rowUpdateText(table, key, columns)`. */
+export function rowUpdateParams(
+  columns: readonly string[],
+  row: Map<string, SqlValue>,
+  key: string,
+): SqlValue[] {
+  const params: SqlValue[] = []
+  for (const column of columns) params.push(row.get(column) as SqlValue)
+  params.push(key)
+  return params
 }
 
 /**

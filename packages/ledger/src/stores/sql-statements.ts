@@ -286,11 +286,12 @@ export function createSqlWriter(
   // The columns of each user and transaction row as this transaction last read them, so that an
   // update writes only the columns it changes: fewer bytes, and no index rewritten whose columns
   // stay (on PostgreSQL, when no indexed column changes, a heap-only update is possible). An entry
-  // is dropped when its row is written, and all of them when a unit is undone (`forget`), so they
-  // are never newer than the database.
+  // follows its row as kept: replaced by what this writer writes (as the kept row is changed in
+  // place), dropped when the row is read from the database again, and all of them when a unit is
+  // undone (`forget`). A kept row's entry is then current, and is not encoded again per read.
   const asRead = kept.asRead
   const remember = <T>(key: string, row: T, values: (row: T) => SqlValue[]): T => {
-    asRead.set(key, values(row))
+    if (!asRead.has(key)) asRead.set(key, values(row))
     return row
   }
   /** Writes the columns of `values` that differ from the row as read (all when not read). */
@@ -302,21 +303,20 @@ export function createSqlWriter(
   ): Promise<void> => {
     const key = `${table}:${where[1]}`
     const before = asRead.get(key)
-    asRead.delete(key)
-    const changed = columns.flatMap((column, index) =>
-      column === where[0] || before?.[index] === values[index] ? [] : [index],
-    )
-    if (changed.length === 0) return
+    asRead.set(key, values)
+    // A loop, not array methods: this runs for every user and transaction a unit writes. The
+    // changed columns as bits (at most 32 columns) name the statement's text.
+    let changed = 0
+    const params: SqlValue[] = []
+    for (let index = 0; index < columns.length; index++) {
+      if (columns[index] === where[0] || before?.[index] === values[index]) continue
+      changed |= 1 << index
+      params.push(values[index] as SqlValue)
+    }
+    if (changed === 0) return
     rowChecks.wrote(table, where[1])
-    await write(
-      db,
-      rowUpdateText(
-        table,
-        where[0],
-        changed.map((index) => columns[index] as string),
-      ),
-      [...changed.map((index) => values[index] as SqlValue), where[1]],
-    )
+    params.push(where[1])
+    await write(db, updateText(table, columns, where[0], changed), params)
   }
   const rememberUser = (row: UserRow) => remember(`users:${row.ref}`, row, userValues)
   const rememberTransaction = (row: TransactionRow) =>
@@ -395,6 +395,7 @@ export function createSqlWriter(
     // A user not found is not kept: no row was locked, so another instance may create it.
     for (const row of userRows) {
       heldUsers.set(pairKey(row.project_id as string, row.user_id as string), row)
+      asRead.delete(`users:${row.ref}`)
       rowChecks.read('users', row)
       const buckets = bucketRows.filter((bucket) => bucket.user_ref === row.ref)
       for (const bucket of buckets) rowChecks.read('buckets', bucket)
@@ -417,6 +418,7 @@ export function createSqlWriter(
       if (row && row.project_id === projectId && owner && owner.ref === row.user_ref) {
         rowChecks.read('transactions', row)
         heldTransactions.set(key, row)
+        asRead.delete(`transactions:${id}`)
       }
     }
   }
@@ -460,6 +462,7 @@ export function createSqlWriter(
             )
           )[0] ?? null
         if (row) rowChecks.read('transactions', row)
+        asRead.delete(`transactions:${id}`)
         // A row not found is kept only where nothing else writes (SQLite).
         if (options.serialized || (keepReads && row)) heldTransactions.set(key, row)
       } else if (row) rowChecks.use('transactions', id)
@@ -498,7 +501,10 @@ export function createSqlWriter(
           )
           // No row locked, no row kept, unless nothing else can write meanwhile.
           if (row || options.serialized) heldUsers.set(key, row ?? null)
-          if (row) rowChecks.read('users', row)
+          if (row) {
+            rowChecks.read('users', row)
+            asRead.delete(`users:${row.ref}`)
+          }
         }
       } else {
         // What the caller reads next comes in the lock's round trip: the user's buckets, the
@@ -603,6 +609,7 @@ export function createSqlWriter(
       // A resolved transaction is rarely read again: not kept (a writer may live long).
       if (row.status !== 'pending') {
         heldTransactions.delete(key)
+        asRead.delete(`transactions:${row.id}`)
         rowChecks.dropped('transactions', row.id)
       } else if (held) setColumns(held, TRANSACTION_COLUMNS, values)
     },
@@ -734,6 +741,32 @@ export function createSqlWriter(
       return db.run('DELETE FROM idempotency WHERE created_at < ?', [before])
     },
   }
+}
+
+const updateTexts = new Map<readonly string[], Map<number, string>>()
+/** `rowUpdateText` of the `columns` whose bits are set in `changed`, remembered by those bits. */
+function updateText(
+  table: string,
+  columns: readonly string[],
+  key: string,
+  changed: number,
+): string {
+  let texts = updateTexts.get(columns)
+  if (!texts) {
+    texts = new Map()
+    updateTexts.set(columns, texts)
+  }
+  let text = texts.get(changed)
+  if (text === undefined) {
+    text = rowUpdateText(
+      table,
+      key,
+      columns.filter((_, index) => (changed & (1 << index)) !== 0),
+    )
+    // A few sets of columns change together; keep the map bounded anyway.
+    if (texts.size < 1000) texts.set(changed, text)
+  }
+  return text
 }
 
 /** Sets `columns` of `row` to `values` (encoded as they are written); returns `row`. */
@@ -916,6 +949,9 @@ const TRANSACTION_COLUMNS = [
   'reasoning_tokens',
   'price_source',
 ]
+// `update` names the changed columns of a row by the bits of a 32-bit integer.
+for (const columns of [USER_COLUMNS, TRANSACTION_COLUMNS])
+  if (columns.length > 31) throw new Error('ledger: an updated table has more than 31 columns')
 
 /**
  * The statements built from parts, each text built once and then the same string: the stores key

@@ -4,6 +4,7 @@ import {
   insertStatements,
   type Merged,
   mergeWrites,
+  rowUpdateParams,
   rowUpdateText,
   type Waiting,
 } from '../merge-writes.ts'
@@ -279,18 +280,21 @@ export function postgresStatements(
     return insertStatements(item).map(([sql, params]) => [sql, params, true])
   const { table, key } = item
   return byColumns(item.rows).flatMap(([columns, rows]) => {
-    const values = (row: Map<string, SqlValue>) =>
-      columns.map((column) => row.get(column) as SqlValue)
-    if (rows.length <= MAX_ROW_UPDATES)
+    if (rows.length <= MAX_ROW_UPDATES) {
+      const sql = rowUpdateText(table, key, columns)
       return rows.map(([keyValue, row]): [string, SqlValue[], boolean] => [
-        rowUpdateText(table, key, columns),
-        [...values(row), keyValue],
+        sql,
+        rowUpdateParams(columns, row, keyValue),
         true,
       ])
+    }
     return [
       [
         rowsUpdateText(item, columns, rows.length, columnTypes),
-        rows.flatMap(([keyValue, row]) => [keyValue, ...values(row)]),
+        rows.flatMap(([keyValue, row]) => [
+          keyValue,
+          ...columns.map((column) => row.get(column) as SqlValue),
+        ]),
         false,
       ],
     ]

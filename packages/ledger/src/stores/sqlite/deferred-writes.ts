@@ -4,6 +4,7 @@ import {
   insertStatements,
   type Merged,
   mergeWrites,
+  rowUpdateParams,
   rowUpdateText,
   type Waiting,
 } from '../merge-writes.ts'
@@ -83,7 +84,7 @@ export function sqliteStatements(item: Merged): Array<[sql: string, params: SqlV
         const sql = rowUpdateText(item.table, item.key, columns)
         return rows.map(([key, row]): [string, SqlValue[]] => [
           sql,
-          [...columns.map((column) => row.get(column) as SqlValue), key],
+          rowUpdateParams(columns, row, key),
         ])
       })
   }
