@@ -10,11 +10,21 @@ export function requestHash(value: unknown): string {
 
 function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, item]) => item !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-  return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`
+  // Loops rather than array methods: it runs for every start and complete.
+  let out: string
+  if (Array.isArray(value)) {
+    out = '['
+    for (let index = 0; index < value.length; index++)
+      out += (index === 0 ? '' : ',') + canonicalJson(value[index])
+    return `${out}]`
+  }
+  out = '{'
+  for (const key of Object.keys(value).sort()) {
+    const item = (value as Record<string, unknown>)[key]
+    if (item === undefined) continue
+    out += `${out === '{' ? '' : ','}${JSON.stringify(key)}:${canonicalJson(item)}`
+  }
+  return `${out}}`
 }
 
 /**
