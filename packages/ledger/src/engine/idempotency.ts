@@ -19,12 +19,27 @@ function canonicalJson(value: unknown): string {
     return `${out}]`
   }
   out = '{'
-  for (const key of Object.keys(value).sort()) {
+  for (const key of sortedKeys(value)) {
     const item = (value as Record<string, unknown>)[key]
     if (item === undefined) continue
     out += `${out === '{' ? '' : ','}${JSON.stringify(key)}:${canonicalJson(item)}`
   }
   return `${out}}`
+}
+
+/**
+ * An object's keys in code-unit order, as `sort()` orders them: by insertion, since a request has
+ * a few keys and `Array.prototype.sort` copies its array each call.
+ */
+function sortedKeys(value: object): string[] {
+  const keys = Object.keys(value)
+  for (let index = 1; index < keys.length; index++) {
+    const key = keys[index] as string
+    let at = index
+    for (; at > 0 && (keys[at - 1] as string) > key; at--) keys[at] = keys[at - 1] as string
+    keys[at] = key
+  }
+  return keys
 }
 
 /**
