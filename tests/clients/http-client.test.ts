@@ -310,7 +310,10 @@ describe('retries', () => {
     expect(attempts).toHaveLength(3)
     const keys = new Set(attempts.map((attempt) => attempt.headers['idempotency-key']))
     expect(keys.size).toBe(1)
-    expect([...keys][0]).toMatch(/^[0-9a-f-]{36}$/)
+    // A UUID version 7: time-ordered, so the server's index of keys grows at its end.
+    expect([...keys][0]).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    )
     expect(attempts.map((attempt) => attempt.headers['x-credly-retry-count'])).toEqual([
       undefined,
       '1',

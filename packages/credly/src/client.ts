@@ -1,6 +1,7 @@
 import type { z } from 'zod'
 import { type CaptureUsageParams, type CaptureUsageResult, captureUsage } from './capture-usage.ts'
 import { CredlyApiError, CredlyConnectionError, CredlyError, CredlyTimeoutError } from './errors.ts'
+import { newIdempotencyKey } from './idempotency-key.ts'
 import {
   type CreateUserInput,
   createUserRequestOf,
@@ -232,7 +233,7 @@ export function createClient(options: ClientOptions = {}): CredlyClient {
     if (spec.body !== undefined) headers['content-type'] = 'application/json'
     // One key for the logical call: every retry resends it, so a retry can never charge twice.
     const idempotencyKey =
-      callOptions.idempotencyKey ?? (spec.repeatable ? undefined : crypto.randomUUID())
+      callOptions.idempotencyKey ?? (spec.repeatable ? undefined : newIdempotencyKey())
     if (spec.method !== 'GET' && idempotencyKey !== undefined)
       headers['idempotency-key'] = idempotencyKey
     const body = spec.body === undefined ? undefined : JSON.stringify(spec.body)

@@ -17,6 +17,7 @@ export {
   rateLimitedResponse,
   runWithRequestCredly,
 } from './http/index.ts'
+export { newIdempotencyKey } from './idempotency-key.ts'
 export { createUserRequestOf, transactionIdOf, userIdOf } from './lookup.ts'
 export { problemBody, problemKinds, problemSlugs } from './problem-types.ts'
 export * from './public-api.ts'

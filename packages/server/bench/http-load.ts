@@ -6,6 +6,7 @@
  * Takes one JSON argument (`LoadOptions`); prints one JSON line (`LoadResult`).
  */
 import autocannon from 'autocannon'
+import { newIdempotencyKey } from 'credly/internal'
 
 export type LoadOptions = {
   url: string
@@ -49,7 +50,7 @@ const result = await autocannon({
           headers:
             options.idempotencyKeys === false
               ? request.headers
-              : { ...request.headers, 'idempotency-key': `load-${process.pid}-${calls}` },
+              : { ...request.headers, 'idempotency-key': newIdempotencyKey() },
           body: JSON.stringify({
             user_id: user,
             model: 'gpt-4o',

@@ -16,6 +16,7 @@
  * Takes one JSON argument (`PacedLoadOptions`); prints one JSON line (`LoadResult`).
  */
 import { Agent } from 'node:http'
+import { newIdempotencyKey } from 'credly/internal'
 import type { LoadOptions, LoadResult } from './http-load.ts'
 import { post } from './post.ts'
 
@@ -49,7 +50,7 @@ async function call(index: number): Promise<void> {
     `${options.url}/v1/usage/start`,
     options.idempotencyKeys === false
       ? headers
-      : { ...headers, 'idempotency-key': `paced-${process.pid}-${index}` },
+      : { ...headers, 'idempotency-key': newIdempotencyKey() },
     { user_id, model: 'gpt-4o', provisional_tokens: { input_tokens: 100, output_tokens: 100 } },
   )
   const startLatency = performance.now() - sentStart

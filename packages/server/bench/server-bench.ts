@@ -60,7 +60,12 @@ async function load(
   const script = options.rate === undefined ? './http-load.ts' : './paced-load.ts'
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    [here(script), JSON.stringify({ connections, seconds, ...options })],
+    // From the sources, as this process: the load makes its keys with the client's own function.
+    [
+      '--conditions=@credly/source',
+      here(script),
+      JSON.stringify({ connections, seconds, ...options }),
+    ],
     { maxBuffer: 1 << 20 },
   )
   const result = JSON.parse(stdout) as LoadResult
