@@ -36,7 +36,8 @@ export class AuthGuard {
   private readonly now: () => number
   private readonly unknownKeys = new Map<string, number>()
   private readonly failures = new Map<string, number>()
-  private windowStart = 0
+  // No window yet: the first request opens one.
+  private windowStart = Number.NEGATIVE_INFINITY
 
   constructor(limit: FailedAuthLimit | false | undefined, now: () => number = Date.now) {
     this.limit = limit === false ? undefined : { ...DEFAULT_FAILED_AUTH_LIMIT, ...limit }
@@ -48,8 +49,11 @@ export class AuthGuard {
     const limit = this.limit
     if (!limit) return undefined
     const time = this.now()
+    // A window opens with the first request after the last one ended, not at a multiple of its
+    // length on the clock: failures made together are then counted together, however near such a
+    // multiple they fall.
     if (time - this.windowStart >= limit.windowMs || this.failures.size >= TRACKED_ADDRESSES) {
-      this.windowStart = Math.floor(time / limit.windowMs) * limit.windowMs
+      this.windowStart = time
       this.failures.clear()
     }
     if ((this.failures.get(address) ?? 0) < limit.failures) return undefined

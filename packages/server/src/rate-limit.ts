@@ -22,13 +22,14 @@ export function rateLimit(
   const windowMs = options.windowMs ?? 60_000
   const windowSeconds = Math.ceil(windowMs / 1000)
   const counts = new Map<string, number>()
-  let windowStart = 0
+  let windowStart = Number.NEGATIVE_INFINITY
   return async function limitRequests(c, next) {
     const key = c.get('auth')?.key_id
     if (!key) return next()
     const time = now()
+    // A window opens with the first request after the last one ended (as `AuthGuard`'s).
     if (time - windowStart >= windowMs) {
-      windowStart = Math.floor(time / windowMs) * windowMs
+      windowStart = time
       counts.clear()
     }
     const count = (counts.get(key) ?? 0) + 1
