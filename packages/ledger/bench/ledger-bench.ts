@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
+import { newIdempotencyKey } from 'credly/internal'
 import pg from 'pg'
 import { createLedger, createPostgresStore, createSqliteStore, type Store } from '../src/index.ts'
 import { testConfig } from '../src/testing/index.ts'
@@ -55,6 +56,8 @@ async function ledgerRun(
   users: number,
   store: Store,
   tier: 'empty' | 'rate-limited' = 'empty',
+  /** Each start with an idempotency key, as the HTTP client sends one (the server stores it). */
+  keys = false,
 ): Promise<Result> {
   const ledger = createLedger({ store })
   const { id } = await ledger.createProject({ config })
@@ -66,11 +69,11 @@ async function ledgerRun(
   const worker = async () => {
     while (next < operations) {
       const index = next++
-      const start = await ledger.startUsage(id, {
-        user_id: `u${index % users}`,
-        model: 'unit',
-        provisional_tokens: { output_tokens: 10 },
-      })
+      const start = await ledger.startUsage(
+        id,
+        { user_id: `u${index % users}`, model: 'unit', provisional_tokens: { output_tokens: 10 } },
+        keys ? { idempotencyKey: newIdempotencyKey() } : {},
+      )
       await ledger.completeUsage(id, {
         transaction_id: start.transaction_id as string,
         success: true,
@@ -154,6 +157,14 @@ table([
     64,
     sqlite('limited'),
     'rate-limited',
+  ),
+  await ledgerRun(
+    'ledger start+complete, 64 in flight, 64 users, a key per start (as the HTTP client sends)',
+    64,
+    64,
+    sqlite('keyed'),
+    'empty',
+    true,
   ),
 ])
 rmSync(folder, { recursive: true, force: true })
