@@ -140,8 +140,8 @@ export function byColumns(
   return [...groups].map(([columns, group]) => [columns.split(','), group])
 }
 
-/** The values of a merged update's row for `rowUpdateText(table, key, columns)`. */
-export function rowUpdateParams(
+/** The values of a merged update's row: `columns`' in order, then the row's key. */
+function rowUpdateParams(
   columns: readonly string[],
   row: Map<string, SqlValue>,
   key: string,
@@ -150,6 +150,16 @@ export function rowUpdateParams(
   for (const column of columns) params.push(row.get(column) as SqlValue)
   params.push(key)
   return params
+}
+
+/** A merged update's rows of one set of `columns` (`byColumns`), one statement a row. */
+export function rowUpdateStatements(
+  item: Extract<Merged, { kind: 'update' }>,
+  columns: readonly string[],
+  rows: ReadonlyArray<[key: string, row: Map<string, SqlValue>]>,
+): Array<[sql: string, params: SqlValue[]]> {
+  const sql = rowUpdateText(item.table, item.key, columns)
+  return rows.map(([key, row]) => [sql, rowUpdateParams(columns, row, key)])
 }
 
 /**
@@ -168,7 +178,7 @@ function chunks(rows: number): Array<[size: number, from: number]> {
 
 const insertTexts = new Map<string, Map<number, string>>()
 /** The text of an insert of `size` rows (`into`, then `width` values a row), remembered. */
-function insertText(into: string, width: number, size: number): string {
+export function insertText(into: string, width: number, size: number): string {
   let texts = insertTexts.get(into)
   if (!texts) {
     texts = new Map()

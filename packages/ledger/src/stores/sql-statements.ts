@@ -2,7 +2,7 @@ import type { UsageDimension } from 'credly'
 import { DAY_MS, WEEK_MS, weekStart } from '../calendar.ts'
 import { MAX_MICRO } from '../money.ts'
 import { KeptRows, RowChecks } from './kept-rows.ts'
-import { rowUpdateText } from './merge-writes.ts'
+import { insertText, rowUpdateText } from './merge-writes.ts'
 import type {
   ApiKeyRow,
   BucketRow,
@@ -961,17 +961,13 @@ for (const columns of [USER_COLUMNS, TRANSACTION_COLUMNS])
 const INSERT_TRANSACTION = `INSERT INTO transactions (${TRANSACTION_COLUMNS.join(', ')})
          VALUES (${TRANSACTION_COLUMNS.map(() => '?').join(', ')})`
 
-const journalTexts: string[] = []
-/** The insert of `rows` journal entries, remembered. */
-function journalInsertText(rows: number): string {
-  let text = journalTexts[rows]
-  if (text === undefined) {
-    text = `INSERT INTO journal (project_id, user_ref, kind, amount, debit, credit, transaction_id, at, memo)
-           VALUES ${Array(rows).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`
-    journalTexts[rows] = text
-  }
-  return text
-}
+/** The insert of `rows` journal entries (`insertText`'s, so the same text `mergeWrites` makes). */
+const journalInsertText = (rows: number) =>
+  insertText(
+    'INSERT INTO journal (project_id, user_ref, kind, amount, debit, credit, transaction_id, at, memo) VALUES ',
+    9,
+    rows,
+  )
 
 function transactionValues(row: TransactionRow): SqlValue[] {
   const text = (value: unknown) =>

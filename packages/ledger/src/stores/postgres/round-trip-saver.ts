@@ -4,8 +4,7 @@ import {
   insertStatements,
   type Merged,
   mergeWrites,
-  rowUpdateParams,
-  rowUpdateText,
+  rowUpdateStatements,
   type Waiting,
 } from '../merge-writes.ts'
 import type { SqlExecutor, SqlRow, SqlValue } from '../sql-statements.ts'
@@ -278,27 +277,22 @@ export function postgresStatements(
   if (item.kind === 'statement') return [[item.sql, item.params, true]]
   if (item.kind === 'insert')
     return insertStatements(item).map(([sql, params]) => [sql, params, true])
-  const { table, key } = item
-  return byColumns(item.rows).flatMap(([columns, rows]) => {
-    if (rows.length <= MAX_ROW_UPDATES) {
-      const sql = rowUpdateText(table, key, columns)
-      return rows.map(([keyValue, row]): [string, SqlValue[], boolean] => [
-        sql,
-        rowUpdateParams(columns, row, keyValue),
-        true,
-      ])
-    }
-    return [
-      [
-        rowsUpdateText(item, columns, rows.length, columnTypes),
-        rows.flatMap(([keyValue, row]) => [
-          keyValue,
-          ...columns.map((column) => row.get(column) as SqlValue),
-        ]),
-        false,
-      ],
-    ]
-  })
+  return byColumns(item.rows).flatMap(([columns, rows]) =>
+    rows.length <= MAX_ROW_UPDATES
+      ? rowUpdateStatements(item, columns, rows).map(
+          ([sql, params]): [string, SqlValue[], boolean] => [sql, params, true],
+        )
+      : [
+          [
+            rowsUpdateText(item, columns, rows.length, columnTypes),
+            rows.flatMap(([keyValue, row]) => [
+              keyValue,
+              ...columns.map((column) => row.get(column) as SqlValue),
+            ]),
+            false,
+          ],
+        ],
+  )
 }
 
 /** The most rows of a table a batch updates one at a time. */

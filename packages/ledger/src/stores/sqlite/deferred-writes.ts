@@ -4,8 +4,7 @@ import {
   insertStatements,
   type Merged,
   mergeWrites,
-  rowUpdateParams,
-  rowUpdateText,
+  rowUpdateStatements,
   type Waiting,
 } from '../merge-writes.ts'
 import type { SqlValue } from '../sql-statements.ts'
@@ -79,13 +78,8 @@ export function sqliteStatements(item: Merged): Array<[sql: string, params: SqlV
     case 'insert':
       return insertStatements(item)
     case 'update':
-      // One statement a row; its text once for the rows that set the same columns.
-      return byColumns(item.rows).flatMap(([columns, rows]) => {
-        const sql = rowUpdateText(item.table, item.key, columns)
-        return rows.map(([key, row]): [string, SqlValue[]] => [
-          sql,
-          rowUpdateParams(columns, row, key),
-        ])
-      })
+      return byColumns(item.rows).flatMap(([columns, rows]) =>
+        rowUpdateStatements(item, columns, rows),
+      )
   }
 }
