@@ -9,9 +9,15 @@ import {
 } from '../merge-writes.ts'
 import type { SqlExecutor, SqlRow, SqlValue } from '../sql-statements.ts'
 
-/** What a connection has prepared (`PREPARE`), by name. */
-type Prepared = {
+/** What a saver keeps of a connection across transactions. */
+type ConnectionState = {
+  /** What the connection has prepared (`PREPARE`), by name. */
   names: Set<string>
+  /**
+   * Settles once every query sent on the connection so far has been answered: the next waits for
+   * it (`sendQuery`).
+   */
+  answered: Promise<unknown>
   /**
    * The `PREPARE`s of a query that failed, in order, and whether PostgreSQL could not tell a
    * value's type: which of them ran is read with the ROLLBACK.
@@ -20,7 +26,7 @@ type Prepared = {
   /** A prepared statement's rows changed shape: the connection drops all it prepared. */
   stale?: boolean
 }
-const preparedOn = new WeakMap<pg.PoolClient, Prepared>()
+const states = new WeakMap<pg.PoolClient, ConnectionState>()
 
 /**
  * The name each template is prepared under on every connection, or null for a template that
@@ -86,9 +92,19 @@ export function roundTripSaver(
   let markedSent = false
   /** What goes before anything else sent next (the writer's check of rows it kept). */
   let first: () => [string, SqlValue[]] | undefined = () => undefined
-  const state = preparedOn.get(client) ?? { names: new Set<string>() }
-  preparedOn.set(client, state)
+  const state = states.get(client) ?? { names: new Set<string>(), answered: Promise.resolve() }
+  states.set(client, state)
   const { names } = state
+  /**
+   * Sends `text` once the queries sent before it on the connection have been answered, so that
+   * what is sent keeps the order of the calls (a unit's reads may overlap). `pg` would queue it
+   * itself, but that queue is deprecated: pg 8.20 warns on the console, pg 9 drops it.
+   */
+  const sendQuery = <R = pg.QueryResult>(text: string): Promise<R> => {
+    const result = state.answered.then(() => client.query(text)) as Promise<R>
+    state.answered = result.catch(() => undefined)
+    return result
+  }
   /** Statements to prepare before the next query. */
   let toPrepare: Array<{ name: string; sql: string }> = []
   /** Queues `first`'s statement after a BEGIN not sent yet, ahead of the writes waiting. */
@@ -135,20 +151,16 @@ export function roundTripSaver(
   /**
    * Sends `statements` (texts), after the `PREPARE`s they need, in a query of their own: a
    * statement prepared in a query of many keeps that whole query's text as its source. Both are
-   * queued on the connection at once, so what is sent keeps the order of the calls.
+   * queued at once (`sendQuery`), so nothing sent by a later call comes between them.
    */
   const run = async (statements: string[]): Promise<pg.QueryResult[]> => {
     const head = toPrepare
     toPrepare = []
     const prepares =
       head.length > 0
-        ? client.query(
-            head.map(({ name, sql }) => `PREPARE ${name} AS ${numbered(sql)}`).join(';\n'),
-          )
+        ? sendQuery(head.map(({ name, sql }) => `PREPARE ${name} AS ${numbered(sql)}`).join(';\n'))
         : undefined
-    const main = client.query(statements.join(';\n')) as unknown as Promise<
-      pg.QueryResult | pg.QueryResult[]
-    >
+    const main = sendQuery<pg.QueryResult | pg.QueryResult[]>(statements.join(';\n'))
     if (prepares) {
       try {
         await prepares
@@ -222,18 +234,18 @@ export function roundTripSaver(
         state.stale = false
         if (stale) {
           // Every statement this connection prepared goes; each is prepared again when next sent.
-          await client.query(`${sql}; DEALLOCATE ALL`)
+          await sendQuery(`${sql}; DEALLOCATE ALL`)
           names.clear()
         } else if (unsure) {
-          const [, current] = (await client.query(
+          const [, current] = await sendQuery<pg.QueryResult[]>(
             `${sql}; SELECT name FROM pg_prepared_statements`,
-          )) as unknown as pg.QueryResult[]
+          )
           names.clear()
           for (const row of current?.rows ?? []) names.add(row.name as string)
           // The PREPAREs ran in order up to the one that failed: the first not prepared now.
           const failed = unsure.head.find(({ name }) => !names.has(name))
           if (unsure.indeterminate && failed) statementNames.set(failed.sql, null)
-        } else await client.query(sql)
+        } else await sendQuery(sql)
       } else if (/^BEGIN/i.test(sql)) {
         waiting.push({ sql, params: [] })
       } else {
