@@ -26,7 +26,7 @@ type ConnectionState = {
   /** A prepared statement's rows changed shape: the connection drops all it prepared. */
   stale?: boolean
 }
-const states = new WeakMap<pg.PoolClient, ConnectionState>()
+const connectionStates = new WeakMap<pg.PoolClient, ConnectionState>()
 
 /**
  * The name each template is prepared under on every connection, or null for a template that
@@ -92,8 +92,11 @@ export function roundTripSaver(
   let markedSent = false
   /** What goes before anything else sent next (the writer's check of rows it kept). */
   let first: () => [string, SqlValue[]] | undefined = () => undefined
-  const state = states.get(client) ?? { names: new Set<string>(), answered: Promise.resolve() }
-  states.set(client, state)
+  const state = connectionStates.get(client) ?? {
+    names: new Set<string>(),
+    answered: Promise.resolve(),
+  }
+  connectionStates.set(client, state)
   const { names } = state
   /**
    * Sends `text` once the queries sent before it on the connection have been answered, so that
