@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DatabaseSync } from 'node:sqlite'
+import { DatabaseSync, type SQLInputValue, StatementSync } from 'node:sqlite'
 import { newIdempotencyKey } from 'credly/internal'
 import pg from 'pg'
 import { createLedger, createPostgresStore, createSqliteStore, type Store } from '../src/index.ts'
@@ -50,14 +50,20 @@ async function baseline(): Promise<Result> {
   return result
 }
 
+type RunOptions = {
+  tier?: 'empty' | 'rate-limited'
+  /** Each start with an idempotency key, as the HTTP client sends one (the server stores it). */
+  keys?: boolean
+  /** Called once the users exist, just before the run; what it returns, just after. */
+  around?: () => () => void
+}
+
 async function ledgerRun(
   name: string,
   concurrency: number,
   users: number,
   store: Store,
-  tier: 'empty' | 'rate-limited' = 'empty',
-  /** Each start with an idempotency key, as the HTTP client sends one (the server stores it). */
-  keys = false,
+  { tier = 'empty', keys = false, around }: RunOptions = {},
 ): Promise<Result> {
   const ledger = createLedger({ store })
   const { id } = await ledger.createProject({ config })
@@ -65,6 +71,7 @@ async function ledgerRun(
     await ledger.createUser(id, { user_id: `u${user}`, tier_id: tier })
     await ledger.grantCredits(id, { user_id: `u${user}`, credits: 1_000_000_000 })
   }
+  const after = around?.()
   let next = 0
   const worker = async () => {
     while (next < operations) {
@@ -84,6 +91,7 @@ async function ledgerRun(
   const result = await measure(name, operations, () =>
     Promise.all(Array.from({ length: concurrency }, worker)).then(() => undefined),
   )
+  after?.()
   const report = await ledger.verify(id)
   if (!report.ok) throw new Error(`verify failed after ${name}`)
   await store.close()
@@ -103,6 +111,70 @@ const config = {
 }
 
 const sqlite = (name: string) => createSqliteStore({ path: join(folder, `${name}.db`) })
+
+type Step =
+  | { kind: 'exec'; sql: string }
+  | { kind: 'run' | 'all' | 'get'; sql: string; params: SQLInputValue[] }
+
+/**
+ * SQLite's share of the ledger: a run of `users` users, 64 in flight, with every statement it
+ * executes recorded (node:sqlite's methods wrapped for the run's length), then the same statements
+ * replayed in order, without the ledger, on a copy of the file as it was before the run (`VACUUM
+ * INTO`: the same rows and sequences, so each statement does what it did). The replay is what
+ * these rows cost with no JavaScript around them: a ceiling for the ledger as it writes today.
+ */
+async function statementsAlone(users: number): Promise<[ledger: Result, replay: Result]> {
+  const path = join(folder, `recorded-${users}.db`)
+  const copy = join(folder, `replayed-${users}.db`)
+  const steps: Step[] = []
+  type Method = (this: StatementSync, ...params: SQLInputValue[]) => unknown
+  const methods = StatementSync.prototype as unknown as Record<'run' | 'all' | 'get', Method>
+  const originals = { run: methods.run, all: methods.all, get: methods.get }
+  const exec = DatabaseSync.prototype.exec
+  const record = () => {
+    const before = new DatabaseSync(path)
+    before.exec(`VACUUM INTO '${copy}'`)
+    before.close()
+    for (const kind of ['run', 'all', 'get'] as const)
+      methods[kind] = function (...params) {
+        steps.push({ kind, sql: this.sourceSQL, params })
+        return originals[kind].apply(this, params)
+      }
+    DatabaseSync.prototype.exec = function (sql) {
+      steps.push({ kind: 'exec', sql })
+      exec.call(this, sql)
+    }
+    return () => {
+      Object.assign(methods, originals)
+      DatabaseSync.prototype.exec = exec
+    }
+  }
+  const who = users === 1 ? 'one user' : `${users} users`
+  const name = `ledger start+complete, 64 in flight, ${who}, its statements recorded`
+  const ledger = await ledgerRun(name, 64, users, createSqliteStore({ path }), { around: record })
+  const db = new DatabaseSync(copy)
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON')
+  const prepared = new Map<string, StatementSync>()
+  const statement = (sql: string) => {
+    let found = prepared.get(sql)
+    if (!found) {
+      found = db.prepare(sql)
+      prepared.set(sql, found)
+    }
+    return found
+  }
+  const replay = await measure(
+    `the same statements replayed without the ledger, ${who} (SQLite alone)`,
+    operations,
+    async () => {
+      for (const step of steps)
+        if (step.kind === 'exec') db.exec(step.sql)
+        else statement(step.sql)[step.kind](...step.params)
+    },
+  )
+  db.close()
+  return [ledger, replay]
+}
 
 /** The PostgreSQL baseline: one single-row UPDATE per committed transaction, from 8 connections. */
 async function postgresBaseline(url: string, schema: string): Promise<Result> {
@@ -146,7 +218,7 @@ process.stderr.write(
   `${operations} operations each (an operation is one start and one complete for the ledger)\n`,
 )
 console.log('### SQLite\n')
-table([
+const sqliteRows = [
   await baseline(),
   await ledgerRun('ledger start+complete, 1 in flight', 1, 1, sqlite('one')),
   await ledgerRun('ledger start+complete, 64 in flight, one user', 64, 1, sqlite('hot')),
@@ -156,17 +228,22 @@ table([
     64,
     64,
     sqlite('limited'),
-    'rate-limited',
+    { tier: 'rate-limited' },
   ),
   await ledgerRun(
     'ledger start+complete, 64 in flight, 64 users, a key per start (as the HTTP client sends)',
     64,
     64,
     sqlite('keyed'),
-    'empty',
-    true,
+    { keys: true },
   ),
-])
+]
+const alone = [await statementsAlone(64), await statementsAlone(1)]
+table([...sqliteRows, ...alone.flat()])
+for (const [ledger, replay] of alone)
+  console.log(
+    `\n${ledger.name}: ${(ledger.opsPerSecond / replay.opsPerSecond).toFixed(2)}x the speed of its statements replayed alone.`,
+  )
 rmSync(folder, { recursive: true, force: true })
 
 const url = process.env.CREDLY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
@@ -188,7 +265,7 @@ try {
       64,
       64,
       postgres().store,
-      'rate-limited',
+      { tier: 'rate-limited' },
     ),
   ])
 } catch (error) {

@@ -6,7 +6,9 @@
  * requests. Scenarios, each for a fixed time: 64 users and one hot user as fast as the server
  * answers (32 connections), then a fixed 1,000 requests/s for the latency: starts sent evenly
  * spaced (paced-load.ts), a start's p50 and p99 counted from when it was due; then 64 users on a
- * tier with a rate limit (each start counts the user's window). On a SQLite file
+ * tier with a rate limit (each start counts the user's window). The fixed rate also runs
+ * against the echo committing one bare `UPDATE` a request on each database (the latency goals'
+ * floor: the database's own tail). On a SQLite file
  * (durable, the default `synchronous`) and on PostgreSQL (a new database; then 64 users at 8 and
  * at 64 connections, and two instances on it, the users split between them), with `verify()`
  * clean after each.
@@ -45,6 +47,8 @@ const config = {
 }
 const manyUsers = Array.from({ length: 64 }, (_, index) => `user-${index}`)
 const limitedUsers = manyUsers.map((user) => `limited-${user}`)
+/** The fixed-rate scenario, the latency goals' measure. */
+const paced = "64 users at 1,000 requests/s, a start's latency"
 
 /** A server process from the TypeScript sources. */
 const startProcess = (args: string[]) =>
@@ -103,7 +107,7 @@ async function scenarios(label: string, url: string, key: string): Promise<Row[]
   for (const [name, options] of [
     ['64 users', { users: manyUsers }],
     ['one hot user', { users: ['user-0'] }],
-    ["64 users at 1,000 requests/s, a start's latency", { users: manyUsers, rate: 1000 }],
+    [paced, { users: manyUsers, rate: 1000 }],
   ] as const)
     rows.push(await scenario(label, name, { url, key, ...options }))
   return rows
@@ -191,6 +195,28 @@ async function credlyServe(label: string, database: string, postgres = false): P
   return rows
 }
 
+/** What the floor of the latency goals is, on `database`. */
+const floorServer = (database: 'sqlite' | 'postgres') =>
+  `the echo with one ${database === 'sqlite' ? 'durable SQLite' : 'PostgreSQL'} UPDATE a request`
+
+/**
+ * The fixed-rate scenario against the echo that commits one bare `UPDATE` a request first
+ * (echo-server.ts with `database`): the floor of the latency goals, the database's own tail.
+ */
+async function floor(database: 'sqlite' | 'postgres', where: string): Promise<Row> {
+  const server = await startProcess([here('./echo-server.ts'), database, where])
+  try {
+    return await scenario(`floor: ${floorServer(database)}`, paced, {
+      url: server.url,
+      key: 'none',
+      users: manyUsers,
+      rate: 1000,
+    })
+  } finally {
+    await server.stop()
+  }
+}
+
 const echo = await startProcess([here('./echo-server.ts')])
 const rows: Row[] = []
 try {
@@ -201,6 +227,7 @@ try {
 
 const folder = mkdtempSync(join(tmpdir(), 'credly-server-bench-'))
 try {
+  rows.push(await floor('sqlite', join(folder, 'floor.db')))
   rows.push(...(await credlyServe('credly serve on a SQLite file', join(folder, 'credly.db'))))
 } finally {
   rmSync(folder, { recursive: true, force: true })
@@ -251,6 +278,7 @@ try {
     spread: await bareUpdates(url.toString(), connections, false),
     hot: await bareUpdates(url.toString(), 8, true),
   }
+  rows.push(await floor('postgres', url.toString()))
   rows.push(...(await credlyServe('credly serve on PostgreSQL', url.toString(), true)))
 } catch (error) {
   if (!(error as { code?: string }).code?.startsWith('ECONN')) throw error
@@ -301,6 +329,19 @@ if (eight && sixtyFour)
   console.log(
     `\nPostgreSQL, 64 users at 64 connections: ${(sixtyFour.result.requestsPerSecond / eight.result.requestsPerSecond).toFixed(2)}x the same at 8 connections (p50 ${sixtyFour.result.latencyMs.p50} ms against ${eight.result.latencyMs.p50} ms).`,
   )
+for (const [database, label] of [
+  ['sqlite', 'credly serve on a SQLite file'],
+  ['postgres', 'credly serve on PostgreSQL'],
+] as const) {
+  const [bareFloor, ours] = [`floor: ${floorServer(database)}`, label].map(
+    (name) => rows.find((row) => row.name === `${name}, ${paced}`)?.result,
+  )
+  const echoAlone = baseline(paced)
+  if (bareFloor && ours && echoAlone)
+    console.log(
+      `\n${label}, at 1,000 requests/s, a start's p99: ${shown(ours).p99} ms, ${(shown(ours).p99 / Math.max(0.01, shown(bareFloor).p99)).toFixed(2)}x the ${shown(bareFloor).p99} ms of ${floorServer(database)} (the echo alone: ${shown(echoAlone).p99} ms).`,
+    )
+}
 if (oneInstance && bothInstances)
   console.log(
     `\nTwo instances on one PostgreSQL: ${(bothInstances.result.requestsPerSecond / oneInstance.result.requestsPerSecond).toFixed(2)}x one instance.`,
