@@ -195,7 +195,7 @@ async function credlyServe(label: string, database: string, postgres = false): P
   return rows
 }
 
-/** What the floor of the latency goals is, on `database`. */
+/** The server whose latency is the latency goals' floor, on `database`. */
 const floorServer = (database: 'sqlite' | 'postgres') =>
   `the echo with one ${database === 'sqlite' ? 'durable SQLite' : 'PostgreSQL'} UPDATE a request`
 
